@@ -1,0 +1,281 @@
+"""Settings: a small typed config loaded once from TOML.
+
+Every setting has a default, so an empty file (or none) works. Unknown sections or keys and
+wrong types are a `ConfigError` naming the file, the line and the key. Relative paths in a
+file are taken relative to that file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from reader.exceptions import ConfigError
+
+APP_NAME = "reader"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The source checkout (holds `seeds/` and `config/` when run from a clone)."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    path: str = ""
+    """The database file; empty means `reader.db` in the user data dir. `READER_DB` wins."""
+
+
+@dataclass(frozen=True)
+class SeedsSettings:
+    dir: str = ""
+    """The seed articles folder; empty means the project's `seeds/`."""
+
+
+@dataclass(frozen=True)
+class FeedsSettings:
+    opml: str = ""
+    """The starting feed list imported on first start; empty means `config/feeds.opml`."""
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    allow: tuple[str, ...] = ()
+    """Exact host:port exceptions to the private-address block (also `READER_FETCH_ALLOW`)."""
+    timeout: float = 30.0
+    """Whole-request deadline in seconds, headers and body together."""
+    connect_timeout: float = 10.0
+    """Seconds to wait for a connection."""
+    max_body_bytes: int = 10 * 1024 * 1024
+    """Cap on a decoded response body."""
+    max_items: int = 1000
+    """Cap on items kept from one feed document."""
+    max_field_chars: int = 200_000
+    """Cap on the length of any one text field of an item."""
+    concurrency: int = 32
+    """Requests in flight at once, over all hosts."""
+    per_host: int = 4
+    """Requests in flight at once to one host."""
+    max_redirects: int = 5
+    """Redirects followed before giving up."""
+    parse_workers: int = 0
+    """Processes that parse feeds; 0 means one per core."""
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    interval: int = 1800
+    """Default time between checks of a feed."""
+    min_interval: int = 300
+    """Never check a feed more often than this."""
+    max_interval: int = 86400
+    """Never leave a feed longer than this."""
+    dispatch_every: int = 5
+    """How often the dispatcher looks for due feeds."""
+    batch_size: int = 100
+    """Most feeds handed to one update by the dispatcher."""
+    max_backoff: int = 86400
+    """Longest wait after repeated errors."""
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    days: int = 0
+    """Prune read items first seen this many days ago; 0 keeps everything."""
+    keep_per_feed: int = 50
+    """Always keep at least this many newest items of each feed."""
+    every: int = 3600
+    """How often the daemon prunes, in seconds."""
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    keywords: tuple[str, ...] = ()
+    """Extra terms that define the topic, besides the seeds."""
+    exclude: tuple[str, ...] = ()
+    """Terms that push an item down (off-topic markers)."""
+    hide_below: float = 0.0
+    """Hide items scoring below this from the Topic view (0 shows all)."""
+    story_days: int = 7
+    """Reports of one story fall within this many days of each other."""
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    mark_read_on_open: bool = True
+    """Opening an item in the terminal reader marks it read."""
+    refresh_every: float = 2.0
+    """Seconds between checks for items stored by the daemon."""
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    """Log level for the daemon and fetches."""
+    file: str = ""
+    """Log file; empty means `reader.log` in the user state dir."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    seeds: SeedsSettings = field(default_factory=SeedsSettings)
+    feeds: FeedsSettings = field(default_factory=FeedsSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    topic: TopicSettings = field(default_factory=TopicSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    source: Path | None = None
+    """The file these settings came from, if any."""
+
+    # -- resolved paths ---------------------------------------------------------------------
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.source is not None:
+            path = self.source.parent / path
+        return path
+
+    @property
+    def db_path(self) -> Path:
+        env = os.environ.get("READER_DB")
+        if env:
+            return Path(env).expanduser()
+        if self.database.path:
+            return self._resolve(self.database.path)
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "reader.db"
+
+    @property
+    def seeds_dir(self) -> Path:
+        if self.seeds.dir:
+            return self._resolve(self.seeds.dir)
+        return PROJECT_ROOT / "seeds"
+
+    @property
+    def feeds_opml(self) -> Path:
+        if self.feeds.opml:
+            return self._resolve(self.feeds.opml)
+        return PROJECT_ROOT / "config" / "feeds.opml"
+
+    @property
+    def log_path(self) -> Path:
+        if self.log.file:
+            return self._resolve(self.log.file)
+        return Path(platformdirs.user_state_dir(APP_NAME)) / "reader.log"
+
+    @property
+    def fetch_allow(self) -> frozenset[str]:
+        """The configured allow list plus `READER_FETCH_ALLOW`."""
+        extra = os.environ.get("READER_FETCH_ALLOW", "")
+        return frozenset(self.fetch.allow) | {p.strip() for p in extra.split(",") if p.strip()}
+
+
+def default_config_path() -> Path | None:
+    """The settings file used when none is named: env, user config, then the project's."""
+    env = os.environ.get("READER_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    user = Path(platformdirs.user_config_dir(APP_NAME)) / "reader.toml"
+    if user.is_file():
+        return user
+    project = PROJECT_ROOT / "config" / "reader.toml"
+    return project if project.is_file() else None
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Load settings from `path` (or the default file); defaults where a key is absent."""
+    path = Path(path) if path is not None else default_config_path()
+    if path is None:
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            path, f"not valid TOML: {exc}", line=int(match.group(1)) if match else None
+        ) from None
+    return _build(data, path, text)
+
+
+def _build(data: dict[str, Any], path: Path, text: str) -> Settings:
+    sections: dict[str, Any] = {}
+    hints = typing.get_type_hints(Settings)
+    for name, table in data.items():
+        if name == "source" or name not in hints:
+            raise ConfigError(path, "unknown section", key=name, line=_line_of(text, name, None))
+        if not isinstance(table, dict):
+            raise ConfigError(path, "must be a table", key=name, line=_line_of(text, name, None))
+        section_type = hints[name]
+        section_hints = typing.get_type_hints(section_type)
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            dotted = f"{name}.{key}"
+            line = _line_of(text, key, name)
+            if key not in section_hints:
+                raise ConfigError(path, "unknown key", key=dotted, line=line)
+            values[key] = _check(value, section_hints[key], path, dotted, line)
+        sections[name] = section_type(**values)
+    return replace(Settings(**sections), source=path)
+
+
+def _check(value: Any, hint: Any, path: Path, key: str, line: int | None) -> Any:
+    """Coerce a TOML value to the field's type, or say what was expected."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(path, "expected a list of strings", key=key, line=line)
+        return tuple(value)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(path, "expected true or false", key=key, line=line)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(path, "expected a whole number", key=key, line=line)
+        if value < 0:
+            raise ConfigError(path, "must not be negative", key=key, line=line)
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(path, "expected a number", key=key, line=line)
+        if value < 0:
+            raise ConfigError(path, "must not be negative", key=key, line=line)
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(path, "expected a string", key=key, line=line)
+        return value
+    raise ConfigError(path, f"unsupported setting type {hint!r}", key=key, line=line)
+
+
+def _line_of(text: str, key: str, section: str | None) -> int | None:
+    """The 1-based line where `key` is set (inside `[section]` when given)."""
+    current: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1)
+            if section is None and current == key:
+                return number
+            continue
+        if section is not None and current == section and re.match(
+            rf"^[\"']?{re.escape(key)}[\"']?\s*=", line
+        ):
+            return number
+    return None

@@ -1,0 +1,138 @@
+"""The project's exceptions, in one place.
+
+ReaderError
+ ├── ConfigError                  a settings file is wrong (names file, line, key)
+ ├── StorageError                 the store failed (wraps the backend's own errors)
+ │    ├── NotFoundError
+ │    │    ├── FeedNotFoundError      (carries the feed URL)
+ │    │    └── ItemNotFoundError      (carries the item id)
+ │    ├── FeedExistsError             (carries the feed URL)
+ │    ├── InvalidSearchQueryError     a malformed full-text query
+ │    └── StoreLockedError            another daemon holds the database
+ ├── SourceError                  a local input (seed file, OPML file) is unusable
+ │    ├── SeedFileError               (carries the path)
+ │    └── OPMLError                   (carries the path)
+ └── FeedError                    one feed could not be updated (carries the URL)
+      ├── FetchError                  the HTTP exchange failed
+      │    ├── BlockedAddressError     the host resolves to a non-public address
+      │    ├── ResponseTooLargeError   the body is over the size cap
+      │    ├── DeadlineExceededError   the whole request took too long
+      │    └── HTTPStatusError         a status that is neither 2xx nor 304 (carries it)
+      └── ParseError                  the document is not a usable feed
+
+Every message is one line a user can act on; the CLI prints it and exits 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ReaderError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(ReaderError):
+    """A settings file is malformed or has an unknown key or a wrong type."""
+
+    def __init__(
+        self, path: Path | str, message: str, *, key: str | None = None, line: int | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.key = key
+        self.line = line
+        where = str(self.path)
+        if line is not None:
+            where += f", line {line}"
+        if key is not None:
+            where += f", key {key!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class StorageError(ReaderError):
+    """The store could not do what was asked."""
+
+
+class NotFoundError(StorageError):
+    """The thing asked for is not in the store."""
+
+
+class FeedNotFoundError(NotFoundError):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"no such feed: {url}")
+
+
+class ItemNotFoundError(NotFoundError):
+    def __init__(self, item_id: int) -> None:
+        self.item_id = item_id
+        super().__init__(f"no such item: {item_id}")
+
+
+class FeedExistsError(StorageError):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"feed already added: {url}")
+
+
+class InvalidSearchQueryError(StorageError):
+    def __init__(self, query: str, reason: str) -> None:
+        self.query = query
+        super().__init__(f"invalid search query {query!r}: {reason}")
+
+
+class StoreLockedError(StorageError):
+    """Another process holds an exclusive role (such as the daemon) on this database."""
+
+
+class SourceError(ReaderError):
+    """A local input file cannot be used."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class SeedFileError(SourceError):
+    """A seed article file is empty, not UTF-8, or unreadable."""
+
+
+class OPMLError(SourceError):
+    """An OPML file is not well-formed or holds no outlines."""
+
+
+class FeedError(ReaderError):
+    """One feed could not be updated; the rest of the update goes on."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        self.message = message
+        super().__init__(f"{url}: {message}")
+
+
+class FetchError(FeedError):
+    """The HTTP exchange for a feed failed."""
+
+
+class BlockedAddressError(FetchError):
+    """The host resolves to a loopback, private, link-local or other non-public address."""
+
+
+class ResponseTooLargeError(FetchError):
+    """The (decoded) body is larger than the configured cap."""
+
+
+class DeadlineExceededError(FetchError):
+    """The whole request, headers and body, took longer than the deadline."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status that is neither 2xx nor 304."""
+
+    def __init__(self, url: str, status: int, message: str | None = None) -> None:
+        self.status = status
+        super().__init__(url, message or f"HTTP {status}")
+
+
+class ParseError(FeedError):
+    """The document is not a feed we can read (HTML page, empty, truncated, wrong JSON)."""

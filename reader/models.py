@@ -1,0 +1,330 @@
+"""The project's data types, in one place, named by where they flow.
+
+- What the parser returns: `ParsedFeed`, `ParsedItem`.
+- What the updater asks the store to write: `ItemWrite`, `FeedUpdate`.
+- What the store hands back: `Feed`, `Item`, `ItemVersion`, `TagCount`, `SearchHit`,
+  `Story`, `StoreStats`.
+- How callers ask for items: `ItemFilter`.
+
+All are frozen dataclasses; times are timezone-aware UTC `datetime`s.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SEEDS_SOURCE_URL = "seeds:"
+"""The URL of the built-in source that holds the seed articles."""
+
+SEEDS_SOURCE_TITLE = "seeds"
+"""The display name of the built-in seeds source."""
+
+
+class SourceKind(enum.StrEnum):
+    """Where a source's items come from."""
+
+    FEED = "feed"
+    SEEDS = "seeds"
+
+
+class SortOrder(enum.StrEnum):
+    """How item listings are ordered."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    RELEVANCE = "relevance"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """HTTP caching validators, saved after a fetch and sent back on the next one."""
+
+    etag: str | None = None
+    """The `ETag` response header, sent back as `If-None-Match`."""
+    last_modified: str | None = None
+    """The `Last-Modified` response header, sent back as `If-Modified-Since`."""
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A source of items as the store knows it: a subscribed feed or the built-in seeds."""
+
+    id: int
+    """Store-assigned id."""
+    url: str
+    """The feed's URL (``seeds:`` for the seeds source)."""
+    kind: SourceKind = SourceKind.FEED
+    """A fetched feed or the local seeds."""
+    title: str | None = None
+    """The title the feed gives itself."""
+    user_title: str | None = None
+    """A title the user chose; wins over `title`."""
+    link: str | None = None
+    """The site the feed belongs to."""
+    tags: tuple[str, ...] = ()
+    """Feed-level tags (OPML folders, `feeds add --tag`)."""
+    added: datetime | None = None
+    """When the feed was added."""
+    enabled: bool = True
+    """Disabled feeds are never fetched (410 Gone disables a feed)."""
+    disabled_reason: str | None = None
+    """Why the feed was disabled, for the user."""
+    validators: Validators = field(default_factory=Validators)
+    """Caching validators from the last successful fetch."""
+    body_hash: str | None = None
+    """Hash of the last parsed body, so identical bytes are not parsed again."""
+    last_checked: datetime | None = None
+    """When the feed was last fetched (successfully or not)."""
+    last_updated: datetime | None = None
+    """When the feed last brought new or changed items."""
+    next_check: datetime | None = None
+    """When the feed is next due; None means now."""
+    last_error: str | None = None
+    """The last fetch or parse error, cleared by a successful update."""
+    error_count: int = 0
+    """Consecutive failed updates (drives backoff)."""
+    update_interval: int | None = None
+    """Per-feed override of the default check interval, in seconds."""
+    ttl: int | None = None
+    """The feed's own hint of how long to cache it, in seconds (RSS ttl, max-age)."""
+    item_count: int = 0
+    """Items from this source in the store."""
+    unread_count: int = 0
+    """Unread items from this source."""
+
+    @property
+    def name(self) -> str:
+        """What to call the feed in listings."""
+        return self.user_title or self.title or self.url
+
+    @property
+    def is_seeds(self) -> bool:
+        return self.kind is SourceKind.SEEDS
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """One entry of a parsed feed document, normalized and sanitized."""
+
+    identity: str
+    """Stable id within its feed: guid/id, else link, else a content hash."""
+    title: str | None = None
+    """Plain-text title."""
+    link: str | None = None
+    """Absolute http(s) link to the original."""
+    author: str | None = None
+    """Plain-text author name(s)."""
+    published: datetime | None = None
+    """Publication time in UTC, None when absent or implausible."""
+    updated: datetime | None = None
+    """Last update time in UTC, None when absent or implausible."""
+    content_html: str | None = None
+    """Sanitized HTML body (content, else summary)."""
+    text: str | None = None
+    """Plain text of the body, for search, scoring and display."""
+    summary: str | None = None
+    """Plain-text summary, when the feed gives one apart from the content."""
+    source_names: tuple[str, ...] = ()
+    """Outlets the item names as its sources (seeds' `Sources include:`)."""
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A parsed feed document: its own metadata and its items."""
+
+    url: str
+    """The URL the document was fetched from (after redirects)."""
+    title: str | None = None
+    """The feed's title."""
+    link: str | None = None
+    """The site the feed belongs to."""
+    items: tuple[ParsedItem, ...] = ()
+    """The entries, in document order, identities unique."""
+    ttl: int | None = None
+    """RSS `<ttl>` in seconds, if given."""
+    version: str | None = None
+    """The format, e.g. ``rss20``, ``atom10``, ``json11``."""
+    warnings: tuple[str, ...] = ()
+    """Non-fatal problems (feedparser's bozo on a usable document)."""
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    """An item the updater asks the store to insert or update (marks are left alone)."""
+
+    identity: str
+    """Stable id within its source."""
+    title: str | None
+    link: str | None
+    author: str | None
+    published: datetime | None
+    updated: datetime | None
+    content_html: str | None
+    text: str | None
+    content_hash: str
+    """Hash of the item's content, to tell a changed item from an unchanged one."""
+    summary: str | None = None
+    source_names: tuple[str, ...] = ()
+    score: float | None = None
+    """Relevance to the topic in [0, 1], when the updater scored it."""
+    score_terms: tuple[str, ...] = ()
+    """The terms that made the score (why it matched)."""
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """What the store remembers of an item, to tell new, changed and unchanged apart."""
+
+    identity: str
+    content_hash: str | None
+    updated: datetime | None
+    deleted: bool = False
+    """True for an item pruned by retention: it must not come back."""
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    """What a write of items did."""
+
+    new: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """What an update learned about a feed; None fields are left as they are."""
+
+    checked: datetime
+    """When the fetch happened."""
+    next_check: datetime | None = None
+    """When the feed is next due."""
+    title: str | None = None
+    link: str | None = None
+    validators: Validators | None = None
+    """New caching validators (saved with the items they describe)."""
+    body_hash: str | None = None
+    ttl: int | None = None
+    new_url: str | None = None
+    """Where a permanent redirect moved the feed."""
+    error: str | None = None
+    """A one-line error; None means the update succeeded and clears the last error."""
+    disable_reason: str | None = None
+    """Set to disable the feed (410 Gone)."""
+    updated_items: bool = False
+    """True when the update brought new or changed items."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """An item as the store hands it out, with the user's marks."""
+
+    id: int
+    """Store-assigned id, stable for the item's life."""
+    source_id: int
+    """The id of the feed (or seeds source) it came from."""
+    source: str
+    """The display name of its source."""
+    identity: str
+    """Stable id within its source."""
+    title: str | None = None
+    link: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    first_seen: datetime | None = None
+    """When the store first saw it."""
+    content_html: str | None = None
+    text: str | None = None
+    summary: str | None = None
+    source_names: tuple[str, ...] = ()
+    read: bool = False
+    starred: bool = False
+    tags: tuple[str, ...] = ()
+    """The user's tags on this item, sorted."""
+    score: float | None = None
+    """Relevance to the topic in [0, 1]; None until scored."""
+    score_terms: tuple[str, ...] = ()
+    """The top terms that made the score."""
+    story_id: int | None = None
+    """The story (cluster of reports on one event) it belongs to."""
+    story_size: int = 0
+    """How many sources report the item's story (0 when it has none)."""
+
+    @property
+    def date(self) -> datetime | None:
+        """The date to show and sort by: published, else updated, else first seen."""
+        return self.published or self.updated or self.first_seen
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items a listing wants. Empty means everything."""
+
+    unread: bool = False
+    starred: bool = False
+    tag: str | None = None
+    """Items with this tag, on the item or on its feed."""
+    source: str | None = None
+    """Items of the source with this name or URL."""
+    source_id: int | None = None
+    story_id: int | None = None
+    min_score: float | None = None
+    ids: tuple[int, ...] | None = None
+    """Only these items (search results)."""
+
+
+@dataclass(frozen=True)
+class TagCount:
+    """A tag and how many items carry it."""
+
+    name: str
+    items: int
+    unread: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A full-text search result."""
+
+    item: Item
+    snippet: str
+    """Matching text with the hits between the markers given to `search`."""
+    rank: float
+    """Lower is better (FTS5 bm25)."""
+
+
+@dataclass(frozen=True)
+class Story:
+    """Items from several sources that report the same event."""
+
+    id: int
+    title: str
+    items: tuple[Item, ...]
+    """Best-scored first."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for item in self.items:
+            seen.setdefault(item.source, None)
+        return tuple(seen)
+
+    @property
+    def newest(self) -> datetime | None:
+        dates = [d for d in (i.date for i in self.items) if d is not None]
+        return max(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts for `reader status`."""
+
+    feeds: int
+    feeds_enabled: int
+    feeds_due: int
+    feeds_failing: int
+    items: int
+    unread: int
+    last_update: datetime | None

@@ -1,0 +1,213 @@
+"""The store's typed API: every caller outside `reader/store/` uses this and nothing else.
+
+It speaks only in `reader.models` types, so another backend (PostgreSQL) can sit behind it
+without touching callers. Methods raise `StorageError` subclasses, never backend errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from reader.models import (
+    Feed,
+    FeedUpdate,
+    Item,
+    ItemFilter,
+    ItemVersion,
+    ItemWrite,
+    SearchHit,
+    SortOrder,
+    StoreStats,
+    Story,
+    TagCount,
+    WriteCounts,
+)
+
+
+class Store(Protocol):
+    """Feeds, items, tags, marks, search and topic data, in one database."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+    # -- feeds (sources) -------------------------------------------------------------------
+
+    def add_feed(
+        self, url: str, *, title: str | None = None, tags: Sequence[str] = ()
+    ) -> Feed:
+        """Subscribe to `url`; raise `FeedExistsError` if it is already there."""
+        ...
+
+    def get_feed(self, url: str) -> Feed:
+        """The feed with this URL; raise `FeedNotFoundError`."""
+        ...
+
+    def get_feeds(self, *, include_seeds: bool = False) -> list[Feed]:
+        """All feeds with item and unread counts, by name."""
+        ...
+
+    def remove_feed(self, url: str) -> None:
+        """Unsubscribe and delete the feed's items; raise `FeedNotFoundError`."""
+        ...
+
+    def set_feed_tags(self, url: str, tags: Sequence[str]) -> None:
+        """Replace the feed-level tags."""
+        ...
+
+    def set_feed_interval(self, url: str, seconds: int | None) -> None:
+        """Set (or clear, with None) the feed's own check interval."""
+        ...
+
+    def set_feed_enabled(self, url: str, enabled: bool) -> None:
+        """Enable or disable fetching of the feed."""
+        ...
+
+    def get_due_feeds(self, now: datetime, *, limit: int | None = None) -> list[Feed]:
+        """Enabled feeds whose next check is at or before `now`, oldest due first."""
+        ...
+
+    def update_feed(self, url: str, update: FeedUpdate) -> None:
+        """Record what an update learned about a feed (checks, validators, errors)."""
+        ...
+
+    def seeds_source(self) -> Feed:
+        """The built-in seeds source, created on first use."""
+        ...
+
+    # -- items -----------------------------------------------------------------------------
+
+    def get_item_versions(self, source_id: int) -> dict[str, ItemVersion]:
+        """What the store knows of a source's items (pruned ones too), by identity."""
+        ...
+
+    def write_items(
+        self,
+        source_id: int,
+        items: Sequence[ItemWrite],
+        *,
+        now: datetime,
+        feed_url: str | None = None,
+        feed_update: FeedUpdate | None = None,
+    ) -> WriteCounts:
+        """Insert new items and update changed ones, keeping the user's marks and tags.
+
+        When `feed_update` is given it is applied in the same transaction, so validators
+        are never saved without the items they describe.
+        """
+        ...
+
+    def get_item(self, item_id: int) -> Item:
+        """One item; raise `ItemNotFoundError`."""
+        ...
+
+    def get_items(
+        self,
+        where: ItemFilter = ItemFilter(),
+        *,
+        sort: SortOrder = SortOrder.NEWEST,
+        limit: int | None = None,
+        offset: int = 0,
+        with_content: bool = False,
+    ) -> list[Item]:
+        """Items matching `where`, in `sort` order; bodies only when `with_content`."""
+        ...
+
+    def count_items(self, where: ItemFilter = ItemFilter()) -> int:
+        """How many items match `where`."""
+        ...
+
+    def get_item_ids(self, source_id: int) -> dict[str, int]:
+        """Item ids by identity for one source."""
+        ...
+
+    def mark_items(
+        self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
+    ) -> int:
+        """Set read and/or starred on items; return how many exist."""
+        ...
+
+    def mark_all_read(self, where: ItemFilter = ItemFilter()) -> int:
+        """Mark every unread item matching `where` read; return how many changed."""
+        ...
+
+    def delete_items(self, source_id: int, identities: Sequence[str]) -> int:
+        """Delete items of a source by identity (without a tombstone); return how many."""
+        ...
+
+    def prune_items(self, before: datetime, *, keep_per_feed: int = 0) -> int:
+        """Delete read feed items first seen before `before`, leaving tombstones.
+
+        Starred, tagged and seed items are never pruned; the newest `keep_per_feed` items
+        of each feed are kept.
+        """
+        ...
+
+    # -- tags ------------------------------------------------------------------------------
+
+    def add_tags(self, item_id: int, tags: Sequence[str]) -> None:
+        """Tag an item (names trimmed, case-insensitive); raise `ItemNotFoundError`."""
+        ...
+
+    def remove_tags(self, item_id: int, tags: Sequence[str]) -> None:
+        """Untag an item; unknown tags are ignored."""
+        ...
+
+    def get_tags(self) -> list[TagCount]:
+        """Every tag in use (on items or feeds) with counts, by name."""
+        ...
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 50,
+        highlight: tuple[str, str] = ("[", "]"),
+    ) -> list[SearchHit]:
+        """Full-text search, best first; raise `InvalidSearchQueryError` on bad syntax."""
+        ...
+
+    # -- topic -----------------------------------------------------------------------------
+
+    def set_scores(self, scores: Mapping[int, tuple[float, Sequence[str]]]) -> None:
+        """Store relevance scores (and the terms behind them) by item id."""
+        ...
+
+    def get_texts(
+        self, *, ids: Sequence[int] | None = None, since: datetime | None = None
+    ) -> list[tuple[int, str]]:
+        """(item id, title + body text) pairs for scoring and grouping."""
+        ...
+
+    def set_stories(self, stories: Sequence[tuple[str, Sequence[int]]]) -> None:
+        """Replace all stories: each a title and its item ids."""
+        ...
+
+    def get_stories(self, *, min_sources: int = 2, limit: int | None = None) -> list[Story]:
+        """Stories with at least `min_sources` sources, biggest and newest first."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A small named value kept in the store (profile hashes, daemon state)."""
+        ...
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set or (with None) delete a named value."""
+        ...
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def change_counter(self) -> int:
+        """A number that grows whenever any process changes items, marks or feeds."""
+        ...
+
+    def stats(self, now: datetime) -> StoreStats:
+        """Counts for `reader status`."""
+        ...
+
+    def integrity_check(self) -> str:
+        """The backend's own consistency check; ``ok`` when all is well."""
+        ...

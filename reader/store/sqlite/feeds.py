@@ -1,0 +1,183 @@
+"""Feeds and the seeds source: subscription, scheduling state, errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from reader.exceptions import FeedExistsError, FeedNotFoundError
+from reader.models import (
+    SEEDS_SOURCE_TITLE,
+    SEEDS_SOURCE_URL,
+    Feed,
+    FeedUpdate,
+    SourceKind,
+)
+from reader.store.sqlite._base import FEED_COLUMNS, StoreBase, feed_from_row
+from reader.store.sqlite._db import now_utc, to_db
+
+
+class FeedsMixin(StoreBase):
+    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
+        with self._db.write() as conn:
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO sources (url, kind, user_title, added) VALUES (?, 'feed', ?, ?)",
+                    (url, title, to_db(now_utc())),
+                )
+            except sqlite3.IntegrityError:
+                raise FeedExistsError(url) from None
+            source_id = int(cursor.lastrowid or 0)
+            for tag_id in self._tag_ids(conn, tags):
+                conn.execute(
+                    "INSERT OR IGNORE INTO source_tags (source_id, tag_id) VALUES (?, ?)",
+                    (source_id, tag_id),
+                )
+        return self.get_feed(url)
+
+    def get_feed(self, url: str) -> Feed:
+        with self._db.read() as conn:
+            row = conn.execute(
+                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.url = ?", (url,)
+            ).fetchone()
+            if row is None:
+                raise FeedNotFoundError(url)
+            counts = conn.execute(
+                "SELECT count(*), coalesce(sum(read = 0), 0) FROM items WHERE source_id = ?",
+                (row[0],),
+            ).fetchone()
+        return feed_from_row(row, (int(counts[0]), int(counts[1])))
+
+    def get_feeds(self, *, include_seeds: bool = False) -> list[Feed]:
+        kinds = "('feed', 'seeds')" if include_seeds else "('feed')"
+        with self._db.read() as conn:
+            counts = {
+                int(r[0]): (int(r[1]), int(r[2]))
+                for r in conn.execute(
+                    "SELECT source_id, count(*), sum(read = 0) FROM items GROUP BY source_id"
+                )
+            }
+            rows = conn.execute(
+                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.kind IN {kinds}"
+                " ORDER BY s.kind = 'feed', lower(coalesce(s.user_title, s.title, s.url))"
+            ).fetchall()
+        return [feed_from_row(r, counts.get(int(r[0]), (0, 0))) for r in rows]
+
+    def remove_feed(self, url: str) -> None:
+        with self._db.write() as conn:
+            source_id = self._source_id(conn, url)
+            conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    def set_feed_tags(self, url: str, tags: Sequence[str]) -> None:
+        with self._db.write() as conn:
+            source_id = self._source_id(conn, url)
+            conn.execute("DELETE FROM source_tags WHERE source_id = ?", (source_id,))
+            for tag_id in self._tag_ids(conn, tags):
+                conn.execute(
+                    "INSERT OR IGNORE INTO source_tags (source_id, tag_id) VALUES (?, ?)",
+                    (source_id, tag_id),
+                )
+
+    def set_feed_interval(self, url: str, seconds: int | None) -> None:
+        with self._db.write() as conn:
+            source_id = self._source_id(conn, url)
+            conn.execute(
+                "UPDATE sources SET update_interval = ? WHERE id = ?", (seconds, source_id)
+            )
+
+    def set_feed_enabled(self, url: str, enabled: bool) -> None:
+        with self._db.write() as conn:
+            source_id = self._source_id(conn, url)
+            conn.execute(
+                "UPDATE sources SET enabled = ?, disabled_reason = CASE WHEN ? THEN NULL"
+                " ELSE disabled_reason END, error_count = CASE WHEN ? THEN 0 ELSE error_count"
+                " END WHERE id = ?",
+                (int(enabled), int(enabled), int(enabled), source_id),
+            )
+
+    def get_due_feeds(self, now: datetime, *, limit: int | None = None) -> list[Feed]:
+        sql = (
+            f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.kind = 'feed' AND s.enabled = 1"
+            " AND (s.next_check IS NULL OR s.next_check <= ?)"
+            " ORDER BY s.next_check IS NOT NULL, s.next_check, s.id"
+        )
+        params: list[object] = [to_db(now)]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [feed_from_row(r) for r in rows]
+
+    def update_feed(self, url: str, update: FeedUpdate) -> None:
+        with self._db.write() as conn:
+            self._apply_feed_update(conn, url, update)
+
+    def _apply_feed_update(self, conn: sqlite3.Connection, url: str, update: FeedUpdate) -> None:
+        source_id = self._source_id(conn, url)
+        sets = ["last_checked = ?"]
+        params: list[object] = [to_db(update.checked)]
+        if update.next_check is not None:
+            sets.append("next_check = ?")
+            params.append(to_db(update.next_check))
+        for column, value in (
+            ("title", update.title),
+            ("link", update.link),
+            ("body_hash", update.body_hash),
+            ("ttl", update.ttl),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(value)
+        if update.validators is not None:
+            sets += ["etag = ?", "last_modified = ?"]
+            params += [update.validators.etag, update.validators.last_modified]
+        if update.error is None:
+            sets += ["last_error = NULL", "error_count = 0"]
+        else:
+            sets += ["last_error = ?", "error_count = error_count + 1"]
+            params.append(update.error)
+        if update.disable_reason is not None:
+            sets += ["enabled = 0", "disabled_reason = ?"]
+            params.append(update.disable_reason)
+        if update.updated_items:
+            sets.append("last_updated = ?")
+            params.append(to_db(update.checked))
+        if update.new_url is not None and update.new_url != url:
+            taken = conn.execute(
+                "SELECT 1 FROM sources WHERE url = ?", (update.new_url,)
+            ).fetchone()
+            if taken is None:  # keep the feed once: never move onto an existing subscription
+                sets.append("url = ?")
+                params.append(update.new_url)
+        params.append(source_id)
+        conn.execute(f"UPDATE sources SET {', '.join(sets)} WHERE id = ?", params)
+        if update.title is not None:
+            self._reindex_source_name(conn, source_id)
+
+    def _reindex_source_name(self, conn: sqlite3.Connection, source_id: int) -> None:
+        """Keep the FTS `source` column in step when a feed's display name changes."""
+        conn.execute(
+            "UPDATE items_fts SET source = (SELECT coalesce(user_title, title, url)"
+            " FROM sources WHERE id = ?) || ' ' || coalesce((SELECT source_names FROM items"
+            " WHERE items.id = items_fts.rowid), '')"
+            " WHERE rowid IN (SELECT id FROM items WHERE source_id = ?)"
+            " AND source IS NOT (SELECT coalesce(user_title, title, url) FROM sources"
+            " WHERE id = ?) || ' ' || coalesce((SELECT source_names FROM items"
+            " WHERE items.id = items_fts.rowid), '')",
+            (source_id, source_id, source_id),
+        )
+
+    def seeds_source(self) -> Feed:
+        try:
+            return self.get_feed(SEEDS_SOURCE_URL)
+        except FeedNotFoundError:
+            pass
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO sources (url, kind, title, added, enabled)"
+                " VALUES (?, ?, ?, ?, 0)",
+                (SEEDS_SOURCE_URL, SourceKind.SEEDS.value, SEEDS_SOURCE_TITLE, to_db(now_utc())),
+            )
+        return self.get_feed(SEEDS_SOURCE_URL)

@@ -1,0 +1,287 @@
+"""Items: writing what an update found, listing, marking and pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from reader.exceptions import ItemNotFoundError
+from reader.models import (
+    FeedUpdate,
+    Item,
+    ItemFilter,
+    ItemVersion,
+    ItemWrite,
+    SortOrder,
+    WriteCounts,
+)
+from reader.store.sqlite._base import (
+    ITEM_COLUMNS_FULL,
+    ITEM_COLUMNS_LIGHT,
+    item_from_row,
+    pack_list,
+)
+from reader.store.sqlite._db import from_db, to_db
+from reader.store.sqlite.feeds import FeedsMixin
+
+_ORDER = {
+    SortOrder.NEWEST: "i.sort_date DESC, i.id DESC",
+    SortOrder.OLDEST: "i.sort_date ASC, i.id ASC",
+    SortOrder.RELEVANCE: "i.score DESC NULLS LAST, i.sort_date DESC, i.id DESC",
+}
+
+
+def filter_sql(where: ItemFilter) -> tuple[str, list[object]]:
+    """The WHERE clause (over `items i`) and its parameters for a filter."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if where.unread:
+        clauses.append("i.read = 0")
+    if where.starred:
+        clauses.append("i.starred = 1")
+    if where.tag is not None:
+        clauses.append(
+            "(EXISTS (SELECT 1 FROM item_tags it JOIN tags t ON t.id = it.tag_id"
+            " WHERE it.item_id = i.id AND t.name = ?)"
+            " OR EXISTS (SELECT 1 FROM source_tags st JOIN tags t ON t.id = st.tag_id"
+            " WHERE st.source_id = i.source_id AND t.name = ?))"
+        )
+        name = " ".join(where.tag.split())
+        params += [name, name]
+    if where.source is not None:
+        clauses.append(
+            "i.source_id IN (SELECT id FROM sources WHERE url = ?"
+            " OR coalesce(user_title, title) = ? COLLATE NOCASE)"
+        )
+        params += [where.source, where.source]
+    if where.source_id is not None:
+        clauses.append("i.source_id = ?")
+        params.append(where.source_id)
+    if where.story_id is not None:
+        clauses.append("i.story_id = ?")
+        params.append(where.story_id)
+    if where.min_score is not None:
+        clauses.append("i.score >= ?")
+        params.append(where.min_score)
+    if where.ids is not None:
+        clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})" if where.ids else "0")
+        params += list(where.ids)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+class ItemsMixin(FeedsMixin):
+    def get_item_versions(self, source_id: int) -> dict[str, ItemVersion]:
+        with self._db.read() as conn:
+            versions = {
+                str(identity): ItemVersion(str(identity), content_hash, from_db(updated))
+                for identity, content_hash, updated in conn.execute(
+                    "SELECT identity, content_hash, updated FROM items WHERE source_id = ?",
+                    (source_id,),
+                )
+            }
+            for (identity,) in conn.execute(
+                "SELECT identity FROM deleted_items WHERE source_id = ?", (source_id,)
+            ):
+                versions[str(identity)] = ItemVersion(str(identity), None, None, deleted=True)
+        return versions
+
+    def write_items(
+        self,
+        source_id: int,
+        items: Sequence[ItemWrite],
+        *,
+        now: datetime,
+        feed_url: str | None = None,
+        feed_update: FeedUpdate | None = None,
+    ) -> WriteCounts:
+        new = updated = 0
+        seen = to_db(now)
+        with self._db.write() as conn:
+            # Read the current hashes inside the write transaction, so two writers racing on
+            # one feed (two daemons) still never duplicate or lose an update.
+            known = dict(
+                conn.execute(
+                    "SELECT identity, content_hash FROM items WHERE source_id = ?", (source_id,)
+                ).fetchall()
+            )
+            deleted = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT identity FROM deleted_items WHERE source_id = ?", (source_id,)
+                )
+            }
+            for item in items:
+                if item.identity in deleted:
+                    continue
+                published, updated_at = to_db(item.published), to_db(item.updated)
+                sort_date = published or updated_at or seen
+                if item.identity not in known:
+                    conn.execute(
+                        "INSERT INTO items (source_id, identity, title, link, author, published,"
+                        " updated, first_seen, sort_date, content_html, text, summary,"
+                        " source_names, content_hash, score, score_terms)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            source_id, item.identity, item.title, item.link, item.author,
+                            published, updated_at, seen, sort_date, item.content_html,
+                            item.text, item.summary, pack_list(item.source_names),
+                            item.content_hash, item.score, pack_list(item.score_terms),
+                        ),
+                    )
+                    known[item.identity] = item.content_hash
+                    new += 1
+                elif known[item.identity] != item.content_hash:
+                    # Changed upstream: new content in place; read, starred and tags stay.
+                    conn.execute(
+                        "UPDATE items SET title = ?, link = ?, author = ?, published = ?,"
+                        " updated = ?, sort_date = coalesce(?, ?, first_seen),"
+                        " content_html = ?, text = ?, summary = ?, source_names = ?,"
+                        " content_hash = ?, score = coalesce(?, score),"
+                        " score_terms = coalesce(?, score_terms)"
+                        " WHERE source_id = ? AND identity = ?",
+                        (
+                            item.title, item.link, item.author, published, updated_at,
+                            published, updated_at, item.content_html, item.text,
+                            item.summary, pack_list(item.source_names), item.content_hash,
+                            item.score, pack_list(item.score_terms), source_id, item.identity,
+                        ),
+                    )
+                    known[item.identity] = item.content_hash
+                    updated += 1
+            if feed_update is not None and feed_url is not None:
+                if new or updated:
+                    feed_update = _with_updated(feed_update)
+                self._apply_feed_update(conn, feed_url, feed_update)
+        return WriteCounts(new=new, updated=updated)
+
+    def get_item(self, item_id: int) -> Item:
+        with self._db.read() as conn:
+            row = conn.execute(
+                f"SELECT {ITEM_COLUMNS_FULL} FROM items i JOIN sources s ON s.id = i.source_id"
+                " WHERE i.id = ?",
+                (item_id,),
+            ).fetchone()
+        if row is None:
+            raise ItemNotFoundError(item_id)
+        return item_from_row(row, with_content=True)
+
+    def get_items(
+        self,
+        where: ItemFilter = ItemFilter(),
+        *,
+        sort: SortOrder = SortOrder.NEWEST,
+        limit: int | None = None,
+        offset: int = 0,
+        with_content: bool = False,
+    ) -> list[Item]:
+        clause, params = filter_sql(where)
+        columns = ITEM_COLUMNS_FULL if with_content else ITEM_COLUMNS_LIGHT
+        sql = (
+            f"SELECT {columns} FROM items i JOIN sources s ON s.id = i.source_id{clause}"
+            f" ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?"
+        )
+        params += [-1 if limit is None else limit, offset]
+        with self._db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [item_from_row(r, with_content=with_content) for r in rows]
+
+    def count_items(self, where: ItemFilter = ItemFilter()) -> int:
+        clause, params = filter_sql(where)
+        with self._db.read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM items i{clause}", params).fetchone()
+        return int(row[0])
+
+    def get_item_ids(self, source_id: int) -> dict[str, int]:
+        with self._db.read() as conn:
+            return {
+                str(identity): int(id_)
+                for id_, identity in conn.execute(
+                    "SELECT id, identity FROM items WHERE source_id = ?", (source_id,)
+                )
+            }
+
+    def mark_items(
+        self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
+    ) -> int:
+        ids = list(ids)
+        sets: list[str] = []
+        params: list[object] = []
+        if read is not None:
+            sets.append("read = ?")
+            params.append(int(read))
+        if starred is not None:
+            sets.append("starred = ?")
+            params.append(int(starred))
+        if not ids:
+            return 0
+        with self._db.write() as conn:
+            found = 0
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                found += int(
+                    conn.execute(
+                        f"SELECT count(*) FROM items WHERE id IN ({marks})", chunk
+                    ).fetchone()[0]
+                )
+                if sets:
+                    conn.execute(
+                        f"UPDATE items SET {', '.join(sets)} WHERE id IN ({marks})",
+                        params + list(chunk),
+                    )
+        return found
+
+    def mark_all_read(self, where: ItemFilter = ItemFilter()) -> int:
+        clause, params = filter_sql(where)
+        clause = (clause + " AND i.read = 0") if clause else " WHERE i.read = 0"
+        with self._db.write() as conn:
+            cursor = conn.execute(
+                f"UPDATE items SET read = 1 WHERE id IN (SELECT i.id FROM items i{clause})",
+                params,
+            )
+        return int(cursor.rowcount)
+
+    def delete_items(self, source_id: int, identities: Sequence[str]) -> int:
+        removed = 0
+        with self._db.write() as conn:
+            for chunk in _chunks(list(identities), 500):
+                cursor = conn.execute(
+                    f"DELETE FROM items WHERE source_id = ? AND identity IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    [source_id, *chunk],
+                )
+                removed += int(cursor.rowcount)
+        return removed
+
+    def prune_items(self, before: datetime, *, keep_per_feed: int = 0) -> int:
+        candidates = """
+            SELECT id, source_id, identity FROM (
+                SELECT i.id, i.source_id, i.identity, i.read, i.starred, i.first_seen,
+                    row_number() OVER (PARTITION BY i.source_id ORDER BY i.sort_date DESC) AS n
+                FROM items i JOIN sources s ON s.id = i.source_id WHERE s.kind = 'feed'
+            )
+            WHERE n > ? AND read = 1 AND starred = 0 AND first_seen < ?
+              AND NOT EXISTS (SELECT 1 FROM item_tags it WHERE it.item_id = id)
+        """
+        with self._db.write() as conn:
+            rows = conn.execute(candidates, (keep_per_feed, to_db(before))).fetchall()
+            stamp = to_db(before)
+            conn.executemany(
+                "INSERT OR IGNORE INTO deleted_items (source_id, identity, deleted)"
+                " VALUES (?, ?, ?)",
+                [(r[1], r[2], stamp) for r in rows],
+            )
+            for chunk in _chunks([int(r[0]) for r in rows], 500):
+                conn.execute(
+                    f"DELETE FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+        return len(rows)
+
+
+def _with_updated(update: FeedUpdate) -> FeedUpdate:
+    return replace(update, updated_items=True)
+
+
+def _chunks(values: Sequence[int] | Sequence[str], size: int) -> Iterable[list[object]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])

@@ -1,0 +1,174 @@
+"""The schema and its forward migrations, applied in order on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from reader.exceptions import StorageError
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+);
+INSERT INTO meta (key, value) VALUES ('changes', '0');
+
+CREATE TABLE sources (
+    id              INTEGER PRIMARY KEY,
+    url             TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL DEFAULT 'feed' CHECK (kind IN ('feed', 'seeds')),
+    title           TEXT,
+    user_title      TEXT,
+    link            TEXT,
+    added           TEXT NOT NULL,
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    disabled_reason TEXT,
+    etag            TEXT,
+    last_modified   TEXT,
+    body_hash       TEXT,
+    last_checked    TEXT,
+    last_updated    TEXT,
+    next_check      TEXT,
+    last_error      TEXT,
+    error_count     INTEGER NOT NULL DEFAULT 0,
+    update_interval INTEGER,
+    ttl             INTEGER
+);
+CREATE INDEX sources_due ON sources (enabled, next_check);
+
+CREATE TABLE stories (
+    id      INTEGER PRIMARY KEY,
+    title   TEXT NOT NULL
+);
+
+CREATE TABLE items (
+    id           INTEGER PRIMARY KEY,
+    source_id    INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    identity     TEXT NOT NULL,
+    title        TEXT,
+    link         TEXT,
+    author       TEXT,
+    published    TEXT,
+    updated      TEXT,
+    first_seen   TEXT NOT NULL,
+    sort_date    TEXT NOT NULL,
+    content_html TEXT,
+    text         TEXT,
+    summary      TEXT,
+    source_names TEXT,
+    content_hash TEXT,
+    read         INTEGER NOT NULL DEFAULT 0,
+    starred      INTEGER NOT NULL DEFAULT 0,
+    score        REAL,
+    score_terms  TEXT,
+    story_id     INTEGER REFERENCES stories (id) ON DELETE SET NULL,
+    UNIQUE (source_id, identity)
+);
+CREATE INDEX items_by_date ON items (sort_date);
+CREATE INDEX items_unread_by_date ON items (read, sort_date);
+CREATE INDEX items_starred_by_date ON items (starred, sort_date);
+CREATE INDEX items_source_by_date ON items (source_id, sort_date);
+CREATE INDEX items_by_score ON items (score);
+CREATE INDEX items_by_story ON items (story_id);
+
+-- Items pruned by retention: their identities stay so a later fetch does not re-add them.
+CREATE TABLE deleted_items (
+    source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    identity  TEXT NOT NULL,
+    deleted   TEXT NOT NULL,
+    PRIMARY KEY (source_id, identity)
+) WITHOUT ROWID;
+
+CREATE TABLE tags (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE item_tags (
+    item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    tag_id  INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    PRIMARY KEY (item_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX item_tags_by_tag ON item_tags (tag_id);
+CREATE TABLE source_tags (
+    source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    tag_id    INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    PRIMARY KEY (source_id, tag_id)
+) WITHOUT ROWID;
+
+-- Full-text index over title, author, source and body; the triggers keep it in sync.
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+    title, author, source, body,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, author, source, body)
+    VALUES (
+        new.id, coalesce(new.title, ''), coalesce(new.author, ''),
+        (SELECT coalesce(user_title, title, url) FROM sources WHERE id = new.source_id)
+            || ' ' || coalesce(new.source_names, ''),
+        coalesce(new.text, '')
+    );
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, author, text, source_names ON items
+BEGIN
+    DELETE FROM items_fts WHERE rowid = old.id;
+    INSERT INTO items_fts (rowid, title, author, source, body)
+    VALUES (
+        new.id, coalesce(new.title, ''), coalesce(new.author, ''),
+        (SELECT coalesce(user_title, title, url) FROM sources WHERE id = new.source_id)
+            || ' ' || coalesce(new.source_names, ''),
+        coalesce(new.text, '')
+    );
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    DELETE FROM items_fts WHERE rowid = old.id;
+END;
+"""
+
+
+def _apply_v1(db: sqlite3.Connection) -> None:
+    for statement in _split(_V1):
+        db.execute(statement)
+
+
+def _split(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_apply_v1]
+"""MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the database to the current schema; return the version it was at."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        found = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise StorageError(
+                f"database schema version {found} is newer than this program's "
+                f"({SCHEMA_VERSION}); upgrade the program"
+            )
+        for version in range(found, SCHEMA_VERSION):
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return found
