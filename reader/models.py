@@ -328,3 +328,101 @@ class StoreStats:
     items: int
     unread: int
     last_update: datetime | None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What the fetcher got for one feed: data, not decisions."""
+
+    url: str
+    """The URL that was asked for."""
+    final_url: str
+    """Where the redirects (if any) ended."""
+    status: int
+    """The final HTTP status (304 when not modified)."""
+    body: bytes | None
+    """The decoded body; None on 304."""
+    content_type: str | None = None
+    """The `Content-Type` header."""
+    validators: Validators = field(default_factory=Validators)
+    """Caching validators the server sent."""
+    permanent_url: str | None = None
+    """Set when only permanent redirects (301/308) led to the feed: its new address."""
+    retry_after: int | None = None
+    """Seconds from `Retry-After` (429/503)."""
+    max_age: int | None = None
+    """Seconds from `Cache-Control: max-age`."""
+    expires: datetime | None = None
+    """The `Expires` header."""
+    elapsed: float = 0.0
+    """Seconds the exchange took."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one check of a feed showed, as the scheduler needs it."""
+
+    checked: datetime
+    """When the check happened."""
+    error_count: int = 0
+    """Consecutive failed checks including this one (0 after a success)."""
+    not_modified: bool = False
+    retry_after: int | None = None
+    """Seconds the server asked us to wait (429/503)."""
+    ttl: int | None = None
+    """RSS `<ttl>`, in seconds."""
+    max_age: int | None = None
+    """`Cache-Control: max-age`, in seconds."""
+    expires: datetime | None = None
+    """The `Expires` header."""
+    item_dates: tuple[datetime, ...] = ()
+    """Publication dates of the feed's recent items, for its posting rhythm."""
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """How the update of one feed went."""
+
+    url: str
+    """The feed's URL (before any move)."""
+    new: int = 0
+    updated: int = 0
+    not_modified: bool = False
+    """304, or the same bytes as last time."""
+    error: str | None = None
+    """One line; None on success."""
+    moved_to: str | None = None
+    """The new URL after a permanent redirect."""
+    disabled: bool = False
+    """The feed was disabled (410 Gone)."""
+    duration: float = 0.0
+    """Seconds the feed's update took."""
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """The outcome of an update of many feeds."""
+
+    results: tuple[FeedResult, ...]
+    started: datetime
+    finished: datetime
+
+    @property
+    def checked(self) -> int:
+        return len(self.results)
+
+    @property
+    def new(self) -> int:
+        return sum(r.new for r in self.results)
+
+    @property
+    def updated(self) -> int:
+        return sum(r.updated for r in self.results)
+
+    @property
+    def not_modified(self) -> int:
+        return sum(r.not_modified for r in self.results)
+
+    @property
+    def errors(self) -> tuple[FeedResult, ...]:
+        return tuple(r for r in self.results if r.error is not None)
