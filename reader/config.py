@@ -12,7 +12,7 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -274,8 +274,10 @@ def _line_of(text: str, key: str, section: str | None) -> int | None:
             if section is None and current == key:
                 return number
             continue
-        if section is not None and current == section and re.match(
-            rf"^[\"']?{re.escape(key)}[\"']?\s*=", line
+        if (
+            section is not None
+            and current == section
+            and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", line)
         ):
             return number
     return None

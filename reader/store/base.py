@@ -34,9 +34,7 @@ class Store(Protocol):
 
     # -- feeds (sources) -------------------------------------------------------------------
 
-    def add_feed(
-        self, url: str, *, title: str | None = None, tags: Sequence[str] = ()
-    ) -> Feed:
+    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
         """Subscribe to `url`; raise `FeedExistsError` if it is already there."""
         ...
 

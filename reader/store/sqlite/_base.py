@@ -54,9 +54,26 @@ def pack_list(values: Sequence[str]) -> str | None:
 
 def feed_from_row(row: Sequence[Any], counts: tuple[int, int] = (0, 0)) -> Feed:
     (
-        id_, url, kind, title, user_title, link, added, enabled, disabled_reason, etag,
-        last_modified, body_hash, last_checked, last_updated, next_check, last_error,
-        error_count, update_interval, ttl, tags,
+        id_,
+        url,
+        kind,
+        title,
+        user_title,
+        link,
+        added,
+        enabled,
+        disabled_reason,
+        etag,
+        last_modified,
+        body_hash,
+        last_checked,
+        last_updated,
+        next_check,
+        last_error,
+        error_count,
+        update_interval,
+        ttl,
+        tags,
     ) = row[:20]
     return Feed(
         id=int(id_),
@@ -85,8 +102,24 @@ def feed_from_row(row: Sequence[Any], counts: tuple[int, int] = (0, 0)) -> Feed:
 
 def item_from_row(row: Sequence[Any], *, with_content: bool) -> Item:
     (
-        id_, source_id, source_name, identity, title, link, author, published, updated,
-        first_seen, source_names, read, starred, score, score_terms, story_id, tags, story_size,
+        id_,
+        source_id,
+        source_name,
+        identity,
+        title,
+        link,
+        author,
+        published,
+        updated,
+        first_seen,
+        source_names,
+        read,
+        starred,
+        score,
+        score_terms,
+        story_id,
+        tags,
+        story_size,
     ) = row[:18]
     content_html = text = summary = None
     if with_content:
@@ -133,7 +166,9 @@ class StoreBase:
             name = normalize_tag(raw)
             if not name:
                 continue
-            conn.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+            conn.execute(
+                "INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,)
+            )
             row = conn.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()
             ids.append(int(row[0]))
         return ids

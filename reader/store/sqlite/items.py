@@ -123,10 +123,22 @@ class ItemsMixin(FeedsMixin):
                         " source_names, content_hash, score, score_terms)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
-                            source_id, item.identity, item.title, item.link, item.author,
-                            published, updated_at, seen, sort_date, item.content_html,
-                            item.text, item.summary, pack_list(item.source_names),
-                            item.content_hash, item.score, pack_list(item.score_terms),
+                            source_id,
+                            item.identity,
+                            item.title,
+                            item.link,
+                            item.author,
+                            published,
+                            updated_at,
+                            seen,
+                            sort_date,
+                            item.content_html,
+                            item.text,
+                            item.summary,
+                            pack_list(item.source_names),
+                            item.content_hash,
+                            item.score,
+                            pack_list(item.score_terms),
                         ),
                     )
                     known[item.identity] = item.content_hash
@@ -141,10 +153,22 @@ class ItemsMixin(FeedsMixin):
                         " score_terms = coalesce(?, score_terms)"
                         " WHERE source_id = ? AND identity = ?",
                         (
-                            item.title, item.link, item.author, published, updated_at,
-                            published, updated_at, item.content_html, item.text,
-                            item.summary, pack_list(item.source_names), item.content_hash,
-                            item.score, pack_list(item.score_terms), source_id, item.identity,
+                            item.title,
+                            item.link,
+                            item.author,
+                            published,
+                            updated_at,
+                            published,
+                            updated_at,
+                            item.content_html,
+                            item.text,
+                            item.summary,
+                            pack_list(item.source_names),
+                            item.content_hash,
+                            item.score,
+                            pack_list(item.score_terms),
+                            source_id,
+                            item.identity,
                         ),
                     )
                     known[item.identity] = item.content_hash
@@ -272,9 +296,7 @@ class ItemsMixin(FeedsMixin):
                 [(r[1], r[2], stamp) for r in rows],
             )
             for chunk in _chunks([int(r[0]) for r in rows], 500):
-                conn.execute(
-                    f"DELETE FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk
-                )
+                conn.execute(f"DELETE FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk)
         return len(rows)
 
 

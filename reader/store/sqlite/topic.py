@@ -62,8 +62,6 @@ class TopicMixin(ItemsMixin):
             heads = conn.execute(sql, (min_sources, -1 if limit is None else limit)).fetchall()
         stories: list[Story] = []
         for story_id, title, *_ in heads:
-            items = self.get_items(
-                ItemFilter(story_id=int(story_id)), sort=SortOrder.RELEVANCE
-            )
+            items = self.get_items(ItemFilter(story_id=int(story_id)), sort=SortOrder.RELEVANCE)
             stories.append(Story(id=int(story_id), title=str(title), items=tuple(items)))
         return stories

@@ -1,0 +1,1 @@
+"""The command line: `reader ...` subcommands over the store's typed API."""

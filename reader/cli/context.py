@@ -1,0 +1,120 @@
+"""What every command shares: settings, the store (opened on first use), and output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from reader.config import Settings, load_settings
+from reader.models import Feed, Item
+from reader.store import SQLiteStore, open_store
+from reader.textsafe import plain
+
+
+@dataclass
+class AppContext:
+    """Handed to every command as `ctx.obj`."""
+
+    config_path: Path | None = None
+    db_override: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: SQLiteStore | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.db_override if self.db_override is not None else self.settings.db_path
+
+    @property
+    def store(self) -> SQLiteStore:
+        if self._store is None:
+            self._store = open_store(self.db_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def fail(message: str) -> NoReturn:
+    """A user error: one clear line on stderr, exit status 1."""
+    raise click.ClickException(message)
+
+
+def emit_json(document: Any) -> None:
+    """Print one JSON document."""
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def item_json(item: Item, *, content: bool = False) -> dict[str, Any]:
+    """An item in the stable JSON shape of every listing."""
+    document: dict[str, Any] = {
+        "id": item.id,
+        "title": item.title,
+        "link": item.link,
+        "source": item.source,
+        "published": iso(item.published),
+        "read": item.read,
+        "starred": item.starred,
+        "tags": list(item.tags),
+        "score": None if item.score is None else round(item.score, 4),
+    }
+    if content:
+        document.update(
+            author=item.author,
+            updated=iso(item.updated),
+            first_seen=iso(item.first_seen),
+            source_names=list(item.source_names),
+            score_terms=list(item.score_terms),
+            story_id=item.story_id,
+            content_html=item.content_html,
+            text=item.text,
+        )
+    return document
+
+
+def feed_json(feed: Feed) -> dict[str, Any]:
+    return {
+        "url": feed.url,
+        "title": feed.name,
+        "link": feed.link,
+        "tags": list(feed.tags),
+        "enabled": feed.enabled,
+        "disabled_reason": feed.disabled_reason,
+        "items": feed.item_count,
+        "unread": feed.unread_count,
+        "last_checked": iso(feed.last_checked),
+        "next_check": iso(feed.next_check),
+        "last_updated": iso(feed.last_updated),
+        "last_error": feed.last_error,
+        "error_count": feed.error_count,
+    }
+
+
+def short_date(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def safe(text: str | None) -> str:
+    """Text from the network made safe for a terminal (no control characters)."""
+    return plain(text or "")

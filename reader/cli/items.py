@@ -1,0 +1,153 @@
+"""`reader items ...`: list, show, mark and tag items."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reader.cli.context import (
+    AppContext,
+    emit_json,
+    fail,
+    item_json,
+    pass_app,
+    safe,
+    short_date,
+)
+from reader.models import Item, ItemFilter, SortOrder
+from reader.textsafe import strip_controls
+
+
+@click.group()
+def items() -> None:
+    """List, show, mark and tag items."""
+
+
+def print_items(listing: list[Item]) -> None:
+    """A table of items; every field from the network is drawn as plain text."""
+    if not listing:
+        click.echo("no items")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column, justify in (("id", "right"), ("", "left"), ("date", "left"), ("score", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("title / source")
+    for item in listing:
+        marks = ("N" if not item.read else " ") + ("*" if item.starred else " ")
+        title = Text(safe(item.title) or "(untitled)", style="bold" if not item.read else "")
+        title.append(f"  {safe(item.source)}", style="dim")
+        if item.tags:
+            title.append("  " + " ".join(f"#{safe(t)}" for t in item.tags), style="cyan")
+        score = "" if item.score is None else f"{item.score:.2f}"
+        table.add_row(str(item.id), marks, short_date(item.date), score, title)
+    Console(soft_wrap=False).print(table)
+
+
+@items.command("list")
+@click.option("--unread", is_flag=True, help="Only unread items.")
+@click.option("--starred", is_flag=True, help="Only starred items.")
+@click.option("--tag", help="Only items with this tag (on the item or its feed).")
+@click.option("--source", help="Only items of this source (feed title or URL, or 'seeds').")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice([s.value for s in SortOrder]),
+    default=SortOrder.NEWEST.value,
+    show_default=True,
+)
+@click.option("--min-score", type=click.FloatRange(0, 1), help="Only items scoring at least X.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_app
+def list_items(
+    app: AppContext,
+    unread: bool,
+    starred: bool,
+    tag: str | None,
+    source: str | None,
+    limit: int,
+    sort: str,
+    min_score: float | None,
+    as_json: bool,
+) -> None:
+    """List items, newest first by default."""
+    where = ItemFilter(unread=unread, starred=starred, tag=tag, source=source, min_score=min_score)
+    listing = app.store.get_items(where, sort=SortOrder(sort), limit=limit)
+    if as_json:
+        emit_json([item_json(i) for i in listing])
+    else:
+        print_items(listing)
+
+
+@items.command("show")
+@click.argument("item_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_app
+def show(app: AppContext, item_id: int, as_json: bool) -> None:
+    """Show one item in full."""
+    item = app.store.get_item(item_id)
+    if as_json:
+        emit_json(item_json(item, content=True))
+        return
+    click.echo(safe(item.title) or "(untitled)")
+    fields = [
+        ("source", item.source),
+        ("author", item.author),
+        ("date", short_date(item.date)),
+        ("link", item.link),
+        ("sources", ", ".join(item.source_names)),
+        ("tags", ", ".join(item.tags)),
+        ("marks", ("unread" if not item.read else "read") + (", starred" if item.starred else "")),
+        ("score", None if item.score is None else f"{item.score:.3f}"),
+        ("matched", ", ".join(item.score_terms)),
+        ("story", f"{item.story_size} sources" if item.story_size > 1 else None),
+    ]
+    for name, value in fields:
+        if value:
+            click.echo(f"{name + ':':9}{safe(value)}")
+    click.echo()
+    click.echo(strip_controls(item.text or item.summary or "").strip())
+
+
+@items.command("mark")
+@click.argument("item_ids", nargs=-1, required=True, type=int)
+@click.option("--read", "state", flag_value="read", help="Mark read.")
+@click.option("--unread", "state", flag_value="unread", help="Mark unread.")
+@click.option("--star", "state", flag_value="star", help="Star.")
+@click.option("--unstar", "state", flag_value="unstar", help="Remove the star.")
+@pass_app
+def mark(app: AppContext, item_ids: tuple[int, ...], state: str | None) -> None:
+    """Mark items read, unread, starred or not."""
+    if state is None:
+        fail("say how to mark: --read, --unread, --star or --unstar")
+    read = {"read": True, "unread": False}.get(state)
+    starred = {"star": True, "unstar": False}.get(state)
+    found = app.store.mark_items(item_ids, read=read, starred=starred)
+    missing = len(set(item_ids)) - found
+    if missing:
+        fail(f"{missing} of the ids given are not items: nothing else was wrong")
+    click.echo(f"marked {found} item{'s' if found != 1 else ''} {state}")
+
+
+@items.command("tag")
+@click.argument("item_id", type=int)
+@click.argument("tags", nargs=-1, required=True)
+@pass_app
+def tag(app: AppContext, item_id: int, tags: tuple[str, ...]) -> None:
+    """Add TAGS to an item."""
+    if not any(t.strip() for t in tags):
+        fail("a tag cannot be empty")
+    app.store.add_tags(item_id, tags)
+    click.echo(f"item {item_id}: {', '.join(app.store.get_item(item_id).tags)}")
+
+
+@items.command("untag")
+@click.argument("item_id", type=int)
+@click.argument("tags", nargs=-1, required=True)
+@pass_app
+def untag(app: AppContext, item_id: int, tags: tuple[str, ...]) -> None:
+    """Remove TAGS from an item."""
+    app.store.remove_tags(item_id, tags)
+    remaining = app.store.get_item(item_id).tags
+    click.echo(f"item {item_id}: {', '.join(remaining) if remaining else '(no tags)'}")

@@ -1,0 +1,75 @@
+"""`reader`: the command-line entry point. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reader import __version__
+from reader.cli.context import AppContext
+from reader.exceptions import ReaderError
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="READER_DB",
+    help="Database file (default: reader.db in the user data dir; env READER_DB).",
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="READER_CONFIG",
+    help="Settings file (default: ~/.config/reader/reader.toml, else config/reader.toml).",
+)
+@click.version_option(__version__, prog_name="reader")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, config: Path | None) -> None:
+    """A topic-focused feed aggregator and terminal reader."""
+    app = AppContext(config_path=config, db_override=db)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+    if ctx.invoked_subcommand is None:
+        default = cli.get_command(ctx, "tui")
+        if default is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(default)
+
+
+# -- command registration: one line per command module ---------------------------------------
+# (modules are imported here, not at the top, so each registers itself in one place)
+from reader.cli import feeds, items, opml, search, seeds  # noqa: E402
+
+cli.add_command(seeds.seeds)
+cli.add_command(feeds.feeds)
+cli.add_command(opml.opml)
+cli.add_command(items.items)
+cli.add_command(search.search)
+# -- end of command registration --------------------------------------------------------------
+
+
+def main() -> None:
+    """Run the CLI; a `ReaderError` becomes one line on stderr and exit status 1."""
+    try:
+        cli.main(standalone_mode=False, prog_name="reader")
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)  # every user error, usage errors included, exits 1
+    except ReaderError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""`reader opml import|export`: subscription lists in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reader.cli.context import AppContext, pass_app
+from reader.sources.opml import export_opml, import_opml
+
+
+@click.group()
+def opml() -> None:
+    """Import or export subscriptions as OPML."""
+
+
+@opml.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def import_command(app: AppContext, file: Path) -> None:
+    """Subscribe to the feeds in FILE; folders become feed tags, duplicates are skipped."""
+    report = import_opml(app.store, file)
+    click.echo(
+        f"opml: {len(report.added)} feeds added, {len(report.duplicates)} already there"
+        + (f", {len(report.skipped)} skipped" if report.skipped else "")
+    )
+    for url, reason in report.skipped:
+        click.echo(f"opml: skipped {url}: {reason}", err=True)
+
+
+@opml.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def export_command(app: AppContext, file: Path | None) -> None:
+    """Write every feed as OPML 2.0 to FILE (default: standard output)."""
+    document = export_opml(app.store.get_feeds())
+    if file is None:
+        click.echo(document, nl=False)
+    else:
+        file.write_text(document, encoding="utf-8")
+        click.echo(f"opml: wrote {file}")

@@ -1,0 +1,57 @@
+"""`reader search QUERY`: full-text search over every item."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from reader.cli.context import AppContext, emit_json, item_json, pass_app, safe, short_date
+from reader.textsafe import one_line
+
+# Highlight markers no feed text can contain (control characters are stripped on the way in).
+_OPEN, _CLOSE = "\x02", "\x03"
+
+
+@click.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_app
+def search(app: AppContext, query: str, limit: int, as_json: bool) -> None:
+    """Search titles, authors, sources and text.
+
+    QUERY uses SQLite FTS5 syntax: words, "exact phrases", OR, NOT, prefix*, NEAR(a b).
+    """
+    hits = app.store.search(query, limit=limit, highlight=(_OPEN, _CLOSE))
+    if as_json:
+        emit_json(
+            [
+                item_json(h.item) | {"snippet": h.snippet.replace(_OPEN, "[").replace(_CLOSE, "]")}
+                for h in hits
+            ]
+        )
+        return
+    if not hits:
+        click.echo("no matches")
+        return
+    console = Console(soft_wrap=True)
+    for hit in hits:
+        head = Text(f"{hit.item.id:>6}  ", style="dim")
+        head.append(safe(hit.item.title) or "(untitled)", style="bold")
+        head.append(f"  {safe(hit.item.source)}  {short_date(hit.item.date)}", style="dim")
+        console.print(head)
+        console.print(highlighted(hit.snippet, indent=8))
+
+
+def highlighted(snippet: str, *, indent: int = 0) -> Text:
+    """The snippet as plain text with the matches in bold."""
+    text = Text(" " * indent)
+    rest = snippet
+    while _OPEN in rest:
+        before, rest = rest.split(_OPEN, 1)
+        match, _, rest = rest.partition(_CLOSE)
+        text.append(one_line(before))
+        text.append(one_line(match), style="bold yellow")
+    text.append(one_line(rest))
+    return text

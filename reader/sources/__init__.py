@@ -1,0 +1,1 @@
+"""Sources in: local inputs that become feeds and items (seed articles, OPML lists)."""
