@@ -51,6 +51,10 @@ cli.add_command(feeds.feeds)
 cli.add_command(opml.opml)
 cli.add_command(items.items)
 cli.add_command(search.search)
+from reader.cli import daemon as daemon_cli  # noqa: E402
+
+cli.add_command(daemon_cli.daemon)
+cli.add_command(daemon_cli.status)
 # -- end of command registration --------------------------------------------------------------
 
 

@@ -66,6 +66,10 @@ class Store(Protocol):
         """Enabled feeds whose next check is at or before `now`, oldest due first."""
         ...
 
+    def get_scheduled_feeds(self, *, limit: int) -> list[Feed]:
+        """The next `limit` enabled feeds in the order they fall due (never checked first)."""
+        ...
+
     def update_feed(self, url: str, update: FeedUpdate) -> None:
         """Record what an update learned about a feed (checks, validators, errors)."""
         ...

@@ -110,6 +110,15 @@ class FeedsMixin(StoreBase):
             rows = conn.execute(sql, params).fetchall()
         return [feed_from_row(r) for r in rows]
 
+    def get_scheduled_feeds(self, *, limit: int) -> list[Feed]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.kind = 'feed' AND s.enabled = 1"
+                " ORDER BY s.next_check IS NOT NULL, s.next_check, s.id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [feed_from_row(r) for r in rows]
+
     def update_feed(self, url: str, update: FeedUpdate) -> None:
         with self._db.write() as conn:
             self._apply_feed_update(conn, url, update)

@@ -1,0 +1,131 @@
+"""`reader daemon` (fetch in the background) and `reader status` (what the daemon is doing)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from reader.cli.context import AppContext, emit_json, fail, iso, pass_app, safe, short_date
+from reader.daemon.app import Daemon
+from reader.daemon.jobs import extra_jobs
+from reader.daemon.lock import DaemonLock, daemon_pid
+from reader.daemon.logs import LEVELS, level_number, setup_logging, teardown_logging
+
+NEXT_CHECKS_SHOWN = 5
+
+
+@click.command("daemon")
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default=None,
+    help="DEBUG, INFO, WARNING or ERROR (default: [log] level in the settings).",
+)
+@pass_app
+def daemon(app: AppContext, log_level: str | None) -> None:
+    """Fetch due feeds in the background until Ctrl-C or SIGTERM (runs in the foreground).
+
+    Only one daemon runs per database; a second one exits with status 1 naming the first
+    one's PID. Logs go to stderr and to the [log] file.
+    """
+    settings = app.settings
+    level = log_level or settings.log.level
+    try:
+        level_number(level)
+    except ValueError as exc:
+        fail(f"{settings.source or 'settings'}: [log] level: {exc}")
+    lock = DaemonLock(app.db_path)
+    lock.acquire()  # StoreLockedError: the CLI prints it and exits 1
+    try:
+        handlers = setup_logging(level, settings.log_path)
+        try:
+            store = app.store
+            runner = Daemon(store, settings, extra_jobs=extra_jobs(store, settings))
+            asyncio.run(runner.run())
+        finally:
+            teardown_logging(handlers)
+    finally:
+        lock.release()
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--next",
+    "next_count",
+    type=click.IntRange(min=0),
+    default=NEXT_CHECKS_SHOWN,
+    show_default=True,
+    help="How many upcoming feed checks to list.",
+)
+@pass_app
+def status(app: AppContext, as_json: bool, next_count: int) -> None:
+    """Whether the daemon runs, feed and item counts, and the next scheduled checks."""
+    now = datetime.now(UTC)
+    pid = daemon_pid(app.db_path)
+    stats = app.store.stats(now)
+    upcoming = app.store.get_scheduled_feeds(limit=next_count) if next_count else []
+    if as_json:
+        document: dict[str, Any] = {
+            "database": str(app.db_path),
+            "daemon": {"running": pid is not None, "pid": pid or None},
+            "feeds": {
+                "total": stats.feeds,
+                "enabled": stats.feeds_enabled,
+                "due": stats.feeds_due,
+                "failing": stats.feeds_failing,
+            },
+            "items": {"total": stats.items, "unread": stats.unread},
+            "last_update": iso(stats.last_update),
+            "next_checks": [
+                {
+                    "url": feed.url,
+                    "title": feed.name,
+                    "next_check": iso(feed.next_check or now),
+                }
+                for feed in upcoming
+            ],
+        }
+        emit_json(document)
+        return
+    if pid is None:
+        click.echo("daemon: not running")
+    else:
+        click.echo(f"daemon: running (PID {pid})" if pid else "daemon: starting")
+    click.echo(f"database: {app.db_path}")
+    click.echo(
+        f"feeds: {stats.feeds} ({stats.feeds_enabled} enabled), {stats.feeds_due} due now,"
+        f" {stats.feeds_failing} failing"
+    )
+    click.echo(f"items: {stats.items} ({stats.unread} unread)")
+    if stats.last_update is None:
+        click.echo("last update: never")
+    else:
+        click.echo(
+            f"last update: {short_date(stats.last_update)} UTC"
+            f" ({_relative(stats.last_update - now)})"
+        )
+    if upcoming:
+        click.echo("next checks:")
+        for feed in upcoming:
+            when = feed.next_check
+            label = "due now" if when is None or when <= now else _relative(when - now)
+            click.echo(f"  {label:>12}  {safe(feed.name)}")
+
+
+def _relative(delta: timedelta) -> str:
+    """A short human span: "in 5m", "3h ago"."""
+    seconds = int(delta.total_seconds())
+    span = abs(seconds)
+    if span < 60:
+        text = f"{span}s"
+    elif span < 3600:
+        text = f"{span // 60}m"
+    elif span < 86400:
+        text = f"{span // 3600}h{span % 3600 // 60:02d}m"
+    else:
+        text = f"{span // 86400}d{span % 86400 // 3600}h"
+    return f"in {text}" if seconds >= 0 else f"{text} ago"

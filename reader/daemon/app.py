@@ -1,0 +1,288 @@
+"""The background fetch daemon: a few APScheduler jobs on one asyncio loop.
+
+Not one job per feed: per-feed timing lives in the store (`Feed.next_check`, written by the
+update pipeline through `reader.schedule.next_check`). A dispatcher job wakes every
+`schedule.dispatch_every` seconds, takes the feeds whose next check has passed (oldest first,
+at most `schedule.batch_size` at a time) and hands them to `update_feeds`. APScheduler never
+starts a second dispatch while one runs (``max_instances=1``, ``coalesce``). Beside it run
+retention and any extra periodic jobs (the topic re-scoring hook).
+
+On SIGINT/SIGTERM the daemon stops taking feeds, lets in-flight updates finish for a short
+grace period, cancels what is left (each feed's items and state commit in one transaction, so
+a cancelled feed is simply due again next time) and returns, well within 5 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from reader.config import Settings
+from reader.daemon.logs import log_result
+from reader.daemon.retention import prune_old_items
+from reader.models import Feed, FeedResult, UpdateReport
+from reader.store import Store
+
+logger = logging.getLogger("reader.daemon")
+
+SHUTDOWN_GRACE = 3.0
+"""Seconds in-flight updates get to finish after a stop signal before they are cancelled."""
+
+DISPATCH_JOB = "dispatch"
+RETENTION_JOB = "retention"
+
+
+class UpdateFeeds(Protocol):
+    """The update pipeline's entry point (`reader.update.update_feeds`)."""
+
+    def __call__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        feeds: Sequence[Feed] | None = ...,
+        now: Callable[[], datetime] = ...,
+        scorer: Any = ...,
+        on_result: Callable[[FeedResult], None] | None = ...,
+    ) -> Awaitable[UpdateReport]: ...
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """An extra job the daemon runs every `every` seconds, such as the topic re-scoring."""
+
+    name: str
+    """A unique job name, used in logs."""
+    every: float
+    """Seconds between runs; a run still going when the next is due is not doubled."""
+    run: Callable[[], object]
+    """A coroutine function (awaited on the loop) or a plain function (run in a thread)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Daemon:
+    """Runs the dispatcher, retention and extra jobs until `request_stop` (or a signal)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        update: UpdateFeeds | None = None,
+        now: Callable[[], datetime] = utc_now,
+        scorer: Any = None,
+        extra_jobs: Sequence[PeriodicJob] = (),
+        shutdown_grace: float = SHUTDOWN_GRACE,
+    ) -> None:
+        if update is None:
+            from reader.update import update_feeds
+
+            update = update_feeds
+        names = [job.name for job in extra_jobs]
+        for reserved in (DISPATCH_JOB, RETENTION_JOB):
+            if reserved in names:
+                raise ValueError(f"job name {reserved!r} is taken by the daemon itself")
+        if len(set(names)) != len(names):
+            raise ValueError(f"extra job names must be unique: {names}")
+        self.store = store
+        self.settings = settings
+        self._update = update
+        self._now = now
+        self._scorer = scorer
+        self._extra_jobs = tuple(extra_jobs)
+        self._shutdown_grace = shutdown_grace
+        self._stop_requested: asyncio.Event | None = None
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self.dispatches = 0
+        """Dispatches that found due feeds (for tests and the benchmark)."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Stop taking new feeds and make `run` return; a second request cancels at once."""
+        if self._stopping:
+            logger.info("second stop request: cancelling in-flight updates now")
+            for task in list(self._in_flight):
+                task.cancel()
+            return
+        self._stopping = True
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Run the jobs until a stop is requested; return once in-flight work is settled."""
+        loop = asyncio.get_running_loop()
+        self._stop_requested = asyncio.Event()
+        if self._stopping:
+            self._stop_requested.set()
+        signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+        for signum in signals:
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        self._add_jobs(scheduler)
+        scheduler.start()
+        schedule = self.settings.schedule
+        logger.info(
+            "daemon started: dispatch every %ss, batch %d, retention %s, %d extra job(s)",
+            schedule.dispatch_every,
+            schedule.batch_size,
+            f"{self.settings.retention.days} days" if self.settings.retention.days else "off",
+            len(self._extra_jobs),
+        )
+        try:
+            await self._stop_requested.wait()
+            logger.info("stopping: no new feeds; %d job(s) in flight", len(self._in_flight))
+            scheduler.pause()
+            await self._settle_in_flight()
+        finally:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # let the scheduler's loop-side shutdown run
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+        logger.info("daemon stopped")
+
+    def _on_signal(self, signum: int) -> None:
+        logger.info("received %s", signal.Signals(signum).name)
+        self.request_stop()
+
+    async def _settle_in_flight(self) -> None:
+        if not self._in_flight:
+            return
+        started = time.monotonic()
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=self._shutdown_grace)
+        if pending:
+            logger.info(
+                "cancelling %d in-flight job(s) after %.1fs", len(pending), self._shutdown_grace
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=1.0)
+        logger.debug("in-flight work settled in %.2fs", time.monotonic() - started)
+
+    def _add_jobs(self, scheduler: AsyncIOScheduler) -> None:
+        # One instance at a time, missed runs folded into one, never dropped for being late.
+        common: dict[str, Any] = {
+            "trigger": "interval",
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": None,
+            "next_run_time": datetime.now(UTC),
+        }
+        schedule = self.settings.schedule
+        scheduler.add_job(
+            self._tracked,
+            args=[DISPATCH_JOB, self.dispatch],
+            id=DISPATCH_JOB,
+            seconds=max(schedule.dispatch_every, 1),
+            **common,
+        )
+        retention = self.settings.retention
+        if retention.days > 0:
+            scheduler.add_job(
+                self._tracked,
+                args=[RETENTION_JOB, self.prune],
+                id=RETENTION_JOB,
+                seconds=max(retention.every, 1),
+                **common,
+            )
+        for job in self._extra_jobs:
+            scheduler.add_job(
+                self._tracked,
+                args=[job.name, _as_coroutine_function(job.run)],
+                id=job.name,
+                seconds=max(job.every, 0.1),
+                **common,
+            )
+
+    async def _tracked(self, name: str, work: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """Run one job's work as a task the shutdown can wait for or cancel; log its failure."""
+        if self._stopping:
+            return
+        task = asyncio.create_task(work(), name=f"reader-{name}")
+        self._in_flight.add(task)
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # we ourselves are being cancelled: pass it on
+            logger.info("%s cancelled by shutdown", name)
+        except Exception:
+            logger.exception("%s job failed; it runs again on schedule", name)
+        finally:
+            self._in_flight.discard(task)
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    async def dispatch(self) -> UpdateReport | None:
+        """Update the feeds that are due, in bounded batches, until none are left.
+
+        Returns the last batch's report (None when nothing was due). A feed whose update did
+        not move its next check forward is not taken again in the same dispatch.
+        """
+        batch_size = max(self.settings.schedule.batch_size, 1)
+        taken: set[int] = set()
+        report: UpdateReport | None = None
+        while not self._stopping:
+            due = await asyncio.to_thread(self.store.get_due_feeds, self._now(), limit=batch_size)
+            fresh = [feed for feed in due if feed.id not in taken]
+            if not fresh:
+                break
+            taken.update(feed.id for feed in fresh)
+            self.dispatches += 1
+            started = time.monotonic()
+            report = await self._update(
+                self.store,
+                self.settings,
+                feeds=fresh,
+                now=self._now,
+                scorer=self._scorer,
+                on_result=self._on_result,
+            )
+            logger.info(
+                "dispatch: %d feeds checked, %d new, %d updated, %d not modified, %d errors"
+                " in %.2fs",
+                report.checked,
+                report.new,
+                report.updated,
+                report.not_modified,
+                len(report.errors),
+                time.monotonic() - started,
+            )
+            if len(due) < batch_size:
+                break
+        return report
+
+    async def prune(self) -> int:
+        """Run retention once (in a thread: it is one SQL transaction)."""
+        return await asyncio.to_thread(
+            prune_old_items, self.store, self.settings.retention, self._now()
+        )
+
+    def _on_result(self, result: FeedResult) -> None:
+        log_result(logger, result)
+
+
+def _as_coroutine_function(run: Callable[[], object]) -> Callable[[], Coroutine[Any, Any, object]]:
+    """A job callable the daemon can await: coroutines run on the loop, others in a thread."""
+    if asyncio.iscoroutinefunction(run):
+        return run
+
+    async def in_thread() -> object:
+        result = await asyncio.to_thread(run)
+        if asyncio.iscoroutine(result):  # a plain callable that returned a coroutine
+            return await result
+        return result
+
+    return in_thread

@@ -1,0 +1,105 @@
+"""Daemon logging: one line per feed update, to stderr and to a rotating file."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from reader.models import FeedResult
+from reader.textsafe import plain
+
+LOGGER_NAME = "reader"
+"""The logger every part of the project logs under (`reader.daemon`, `reader.update`, ...)."""
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE_BYTES = 2 * 1024 * 1024
+"""Rotate the log file at this size."""
+LOG_FILE_BACKUPS = 3
+"""Rotated files kept (``reader.log.1`` ... ``.3``)."""
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _SkipBusyDispatch(logging.Filter):
+    """Drop APScheduler's warning that a dispatch was skipped because one is still running.
+
+    That is the design (max_instances=1), not a problem, and at 1-second dispatch intervals
+    it would flood the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def level_number(name: str) -> int:
+    """A level name (any case) as a `logging` number; `ValueError` names the bad value."""
+    upper = name.strip().upper()
+    if upper not in LEVELS:
+        raise ValueError(f"unknown log level {name!r}; use one of {', '.join(LEVELS)}")
+    return int(logging.getLevelName(upper))
+
+
+def setup_logging(level: str, log_path: Path | None) -> list[logging.Handler]:
+    """Send the project's and APScheduler's logs to stderr and (if given) a rotating file.
+
+    Returns the handlers added, so a caller (or a test) can remove them again.
+    """
+    number = level_number(level)
+    formatter = logging.Formatter(LOG_FORMAT)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+            )
+        )
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(_SkipBusyDispatch())
+    for name, logger_level in ((LOGGER_NAME, number), ("apscheduler", max(number, logging.INFO))):
+        logger = logging.getLogger(name)
+        logger.setLevel(logger_level)
+        logger.propagate = False
+        for handler in handlers:
+            logger.addHandler(handler)
+    return handlers
+
+
+def teardown_logging(handlers: list[logging.Handler]) -> None:
+    """Remove and close handlers added by `setup_logging`."""
+    for name in (LOGGER_NAME, "apscheduler"):
+        logger = logging.getLogger(name)
+        for handler in handlers:
+            logger.removeHandler(handler)
+    for handler in handlers:
+        handler.close()
+
+
+def describe_result(result: FeedResult) -> str:
+    """The one log line for a feed update: feed, status, new/updated counts, duration."""
+    if result.error is not None:
+        status = "error"
+    elif result.disabled:
+        status = "disabled"
+    elif result.not_modified:
+        status = "not-modified"
+    else:
+        status = "ok"
+    line = (
+        f"feed {plain(result.url)} {status} new={result.new} updated={result.updated}"
+        f" in {result.duration:.2f}s"
+    )
+    if result.moved_to is not None:
+        line += f" moved-to {plain(result.moved_to)}"
+    if result.error is not None:
+        line += f": {plain(result.error)}"
+    return line
+
+
+def log_result(logger: logging.Logger, result: FeedResult) -> None:
+    """Log a feed update at INFO, or WARNING when it failed."""
+    level = logging.WARNING if result.error is not None else logging.INFO
+    logger.log(level, "%s", describe_result(result))
