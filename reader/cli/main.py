@@ -34,6 +34,7 @@ def cli(ctx: click.Context, db: Path | None, config: Path | None) -> None:
     app = AppContext(config_path=config, db_override=db)
     ctx.obj = app
     ctx.call_on_close(app.close)
+    app.settings  # noqa: B018 - load now, so a bad settings file is reported by every command
     if ctx.invoked_subcommand is None:
         default = cli.get_command(ctx, "tui")
         if default is None:
@@ -65,9 +66,13 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "reader"
+        click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+        sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(1)  # every user error, usage errors included, exits 1
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(1)
     except ReaderError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

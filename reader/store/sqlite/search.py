@@ -38,9 +38,10 @@ class SearchMixin(StoreBase):
                 ).fetchall()
         except sqlite3.OperationalError as exc:
             message = str(exc)
-            if "fts5" in message or "syntax" in message or "no such column" in message:
-                raise InvalidSearchQueryError(query, message.removeprefix("fts5: ")) from None
-            raise StorageError(f"search failed: {message}") from exc
+            if "locked" in message or "busy" in message or "disk" in message:
+                raise StorageError(f"search failed: {message}") from exc
+            # Anything else MATCH rejects is the query's fault: say so plainly.
+            raise InvalidSearchQueryError(query, message.removeprefix("fts5: ")) from None
         return [
             SearchHit(
                 item=item_from_row(r, with_content=False), snippet=str(r[-2]), rank=float(r[-1])

@@ -1,0 +1,281 @@
+"""The SQLite store through its typed API: schema, items, marks, tags, search, pruning."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reader.exceptions import (
+    FeedExistsError,
+    FeedNotFoundError,
+    InvalidSearchQueryError,
+    ItemNotFoundError,
+    StorageError,
+)
+from reader.models import FeedUpdate, ItemFilter, ItemWrite, SortOrder, Validators
+from reader.store import SQLiteStore, open_store
+from reader.store.sqlite.schema import SCHEMA_VERSION
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+def item(identity: str, title: str = "A title", text: str = "Some text", **kw: object) -> ItemWrite:
+    fields: dict[str, object] = dict(
+        identity=identity,
+        title=title,
+        link=f"https://example.com/{identity}",
+        author=None,
+        published=None,
+        updated=None,
+        content_html=f"<p>{text}</p>",
+        text=text,
+        content_hash=f"{title}|{text}",
+    )
+    fields.update(kw)
+    return ItemWrite(**fields)  # type: ignore[arg-type]
+
+
+def test_new_database_is_migrated_to_the_current_schema(db_path: Path) -> None:
+    open_store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sources", "items", "tags", "item_tags", "source_tags", "items_fts"} <= tables
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(db_path: Path) -> None:
+    with open_store(db_path) as store:
+        store.add_feed("https://example.com/feed")
+    with open_store(db_path) as store:
+        assert [f.url for f in store.get_feeds()] == ["https://example.com/feed"]
+
+
+def test_database_from_a_newer_program_is_refused(db_path: Path) -> None:
+    open_store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this program"):
+        open_store(db_path)
+
+
+def test_unknown_url_scheme_is_a_clear_error() -> None:
+    with pytest.raises(StorageError, match="unsupported database URL scheme 'mysql'"):
+        open_store("mysql://somewhere/db")
+
+
+def test_feeds_are_added_once_and_removed_with_their_items(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed", title="Example", tags=["NATO"])
+    with pytest.raises(FeedExistsError):
+        store.add_feed("https://example.com/feed")
+    store.write_items(feed.id, [item("a"), item("b")], now=NOW)
+    assert store.get_feed(feed.url).item_count == 2
+    store.remove_feed(feed.url)
+    assert store.count_items() == 0
+    with pytest.raises(FeedNotFoundError):
+        store.get_feed(feed.url)
+
+
+def test_changed_items_update_in_place_keeping_marks_and_tags(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    counts = store.write_items(feed.id, [item("a"), item("b")], now=NOW)
+    assert (counts.new, counts.updated) == (2, 0)
+    (first,) = store.get_items(ItemFilter(ids=(1,)))
+    store.mark_items([first.id], read=True, starred=True)
+    store.add_tags(first.id, ["keep"])
+
+    counts = store.write_items(
+        feed.id, [item("a", text="Rewritten"), item("b")], now=NOW + timedelta(hours=1)
+    )
+
+    assert (counts.new, counts.updated) == (0, 1)
+    again = store.get_item(first.id)
+    assert again.text == "Rewritten"
+    assert again.read and again.starred and again.tags == ("keep",)
+    assert again.first_seen == NOW
+    assert store.count_items() == 2
+
+
+def test_validators_are_saved_with_the_items_they_describe(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    update = FeedUpdate(checked=NOW, validators=Validators(etag='"v1"'), title="Feed title")
+    store.write_items(feed.id, [item("a")], now=NOW, feed_url=feed.url, feed_update=update)
+    saved = store.get_feed(feed.url)
+    assert saved.validators.etag == '"v1"'
+    assert saved.title == "Feed title"
+    assert saved.last_updated == NOW
+
+
+def test_failed_updates_count_errors_and_success_clears_them(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    store.update_feed(feed.url, FeedUpdate(checked=NOW, error="HTTP 500"))
+    store.update_feed(feed.url, FeedUpdate(checked=NOW, error="HTTP 502"))
+    failing = store.get_feed(feed.url)
+    assert (failing.last_error, failing.error_count) == ("HTTP 502", 2)
+    store.update_feed(feed.url, FeedUpdate(checked=NOW))
+    healed = store.get_feed(feed.url)
+    assert (healed.last_error, healed.error_count) == (None, 0)
+
+
+def test_permanent_move_changes_the_url_unless_it_is_taken(store: SQLiteStore) -> None:
+    store.add_feed("https://old.example.com/feed")
+    store.add_feed("https://taken.example.com/feed")
+    store.update_feed(
+        "https://old.example.com/feed",
+        FeedUpdate(checked=NOW, new_url="https://new.example.com/feed"),
+    )
+    store.update_feed(
+        "https://new.example.com/feed",
+        FeedUpdate(checked=NOW, new_url="https://taken.example.com/feed"),
+    )
+    assert sorted(f.url for f in store.get_feeds()) == [
+        "https://new.example.com/feed",
+        "https://taken.example.com/feed",
+    ]
+
+
+def test_due_feeds_are_the_enabled_ones_whose_time_has_come(store: SQLiteStore) -> None:
+    for name in ("never", "due", "later", "off"):
+        store.add_feed(f"https://example.com/{name}")
+    store.update_feed("https://example.com/due", FeedUpdate(checked=NOW, next_check=NOW))
+    store.update_feed(
+        "https://example.com/later", FeedUpdate(checked=NOW, next_check=NOW + timedelta(hours=1))
+    )
+    store.update_feed("https://example.com/off", FeedUpdate(checked=NOW, disable_reason="410"))
+    due = [f.url for f in store.get_due_feeds(NOW)]
+    assert due == ["https://example.com/never", "https://example.com/due"]
+
+
+def test_marks_round_trip_and_mark_all_read_respects_the_filter(store: SQLiteStore) -> None:
+    one = store.add_feed("https://one.example.com/feed", title="One")
+    two = store.add_feed("https://two.example.com/feed", title="Two")
+    store.write_items(one.id, [item("a"), item("b")], now=NOW)
+    store.write_items(two.id, [item("c")], now=NOW)
+    ids = [i.id for i in store.get_items(sort=SortOrder.OLDEST)]
+    assert store.mark_items(ids[:1], starred=True) == 1
+    assert store.mark_items([ids[0], 999], read=True) == 1
+    assert store.count_items(ItemFilter(unread=True)) == 2
+    assert store.count_items(ItemFilter(starred=True)) == 1
+    assert store.mark_all_read(ItemFilter(source="One")) == 1
+    assert store.count_items(ItemFilter(unread=True)) == 1
+    store.mark_items(ids[:1], read=False, starred=False)
+    first = store.get_item(ids[0])
+    assert not first.read and not first.starred
+
+
+def test_tags_are_trimmed_and_case_insensitive(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed", tags=["Asia"])
+    store.write_items(feed.id, [item("a"), item("b")], now=NOW)
+    a, b = (i.id for i in store.get_items(sort=SortOrder.OLDEST))
+    store.add_tags(a, ["  Japan  ", "liaison   office"])
+    store.add_tags(b, ["japan"])
+    assert store.get_item(b).tags == ("Japan",)
+    assert store.get_item(a).tags == ("Japan", "liaison office")
+    counts = {t.name: t.items for t in store.get_tags()}
+    assert counts == {"Asia": 2, "Japan": 2, "liaison office": 1}
+    assert store.count_items(ItemFilter(tag="JAPAN")) == 2
+    assert store.count_items(ItemFilter(tag="asia")) == 2  # the feed's tag reaches its items
+    store.remove_tags(a, ["JAPAN", "liaison office"])
+    assert store.get_item(a).tags == ()
+    assert {t.name for t in store.get_tags()} == {"Asia", "Japan"}
+    with pytest.raises(ItemNotFoundError):
+        store.add_tags(12345, ["x"])
+
+
+def test_search_ranks_title_hits_first_and_highlights(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed", title="Asia Desk")
+    store.write_items(
+        feed.id,
+        [
+            item("body", title="Other news", text="the liaison office in Tokyo was discussed"),
+            item("title", title="NATO liaison office", text="nothing else"),
+            item("none", title="Weather", text="rain"),
+        ],
+        now=NOW,
+    )
+    hits = store.search("liaison office", highlight=("<", ">"))
+    assert [h.item.identity for h in hits] == ["title", "body"]
+    assert "<liaison>" in hits[1].snippet
+    assert [h.item.identity for h in store.search('"Asia Desk" weather')] == ["none"]
+    assert [h.item.identity for h in store.search("liais*")] == ["title", "body"]
+
+
+@pytest.mark.parametrize("query", ['"unclosed', "AND", "liaison AND (", "NEAR(", "", "   "])
+def test_malformed_search_is_a_clear_error(store: SQLiteStore, query: str) -> None:
+    with pytest.raises(InvalidSearchQueryError, match="invalid search query"):
+        store.search(query)
+
+
+def test_search_index_follows_edits_and_deletes(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    store.write_items(feed.id, [item("a", text="first wording")], now=NOW)
+    store.write_items(feed.id, [item("a", text="second wording")], now=NOW)
+    assert store.search("first") == []
+    assert len(store.search("second")) == 1
+    store.remove_feed(feed.url)
+    assert store.search("second") == []
+    assert store.integrity_check() == "ok"
+
+
+def test_pruned_items_leave_tombstones_and_spare_starred_and_tagged(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    store.write_items(feed.id, [item(x) for x in "abcd"], now=NOW)
+    ids = {i.identity: i.id for i in store.get_items()}
+    store.mark_items(ids.values(), read=True)
+    store.mark_items([ids["b"]], starred=True)
+    store.add_tags(ids["c"], ["keep"])
+
+    pruned = store.prune_items(NOW + timedelta(days=1))
+
+    assert pruned == 2
+    assert sorted(i.identity for i in store.get_items()) == ["b", "c"]
+    versions = store.get_item_versions(feed.id)
+    assert versions["a"].deleted and not versions["b"].deleted
+    counts = store.write_items(feed.id, [item(x) for x in "abcd"], now=NOW + timedelta(days=2))
+    assert counts.new == 0  # pruned items do not come back
+    assert store.count_items() == 2
+
+
+def test_newest_and_relevance_sorting(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    store.write_items(
+        feed.id,
+        [
+            item("old", published=NOW - timedelta(days=2)),
+            item("new", published=NOW),
+            item("undated"),
+        ],
+        now=NOW - timedelta(days=1),
+    )
+    newest = [i.identity for i in store.get_items()]
+    assert newest == ["new", "undated", "old"]
+    ids = store.get_item_ids(feed.id)
+    store.set_scores({ids["old"]: (0.9, ["nato"]), ids["undated"]: (0.1, [])})
+    ranked = store.get_items(sort=SortOrder.RELEVANCE)
+    assert [i.identity for i in ranked] == ["old", "undated", "new"]
+    assert ranked[0].score_terms == ("nato",)
+    assert store.count_items(ItemFilter(min_score=0.5)) == 1
+
+
+def test_change_counter_grows_with_writes_from_another_connection(db_path: Path) -> None:
+    with open_store(db_path) as reader_side, open_store(db_path) as writer_side:
+        before = reader_side.change_counter()
+        feed = writer_side.add_feed("https://example.com/feed")
+        writer_side.write_items(feed.id, [item("a")], now=NOW)
+        assert reader_side.change_counter() > before
+
+
+def test_stories_group_items_and_report_their_sources(store: SQLiteStore) -> None:
+    one = store.add_feed("https://one.example.com/feed", title="One")
+    two = store.add_feed("https://two.example.com/feed", title="Two")
+    store.write_items(one.id, [item("a"), item("b")], now=NOW)
+    store.write_items(two.id, [item("c")], now=NOW)
+    ids = {i.identity: i.id for i in store.get_items()}
+    store.set_stories([("Same event", [ids["a"], ids["c"]]), ("Alone", [ids["b"]])])
+    stories = store.get_stories()
+    assert [(s.title, sorted(s.sources)) for s in stories] == [("Same event", ["One", "Two"])]
+    assert store.get_item(ids["a"]).story_size == 2
