@@ -94,11 +94,11 @@ def test_export_round_trips_through_import(store: SQLiteStore, tmp_path: Path) -
 
 
 def test_missing_and_empty_files_are_named(tmp_path: Path) -> None:
-    with pytest.raises(OPMLError, match="missing.opml: cannot read"):
+    with pytest.raises(OPMLError, match=r"missing\.opml: cannot read"):
         parse_opml(tmp_path / "missing.opml")
     empty = tmp_path / "empty.opml"
     empty.write_bytes(b"")
-    with pytest.raises(OPMLError, match="empty.opml: empty file"):
+    with pytest.raises(OPMLError, match=r"empty\.opml: empty file"):
         parse_opml(empty)
 
 
