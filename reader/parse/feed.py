@@ -1,0 +1,147 @@
+"""RSS 0.9x/1.0/2.0, Atom 0.3/1.0, RDF and CDF through feedparser, into our own types.
+
+feedparser runs with its own HTML sanitizer and relative-URI pass turned off: they are most of
+its cost, and nh3 (allow-list, in Rust) plus link resolution against each element's own base
+(feedparser still tracks `xml:base` per element and hands it to us as `base`) do the same job
+after it. Nothing of feedparser's dicts leaves this module.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.sax
+from collections.abc import Mapping
+from typing import Any
+
+import feedparser
+from feedparser.exceptions import NonXMLContentType
+
+from reader.exceptions import ParseError
+from reader.models import ParsedFeed
+from reader.parse.dates import from_struct_time
+from reader.parse.entries import Body, Limits, RawEntry, build_item, unique
+from reader.parse.sanitize import one_line_text, safe_link
+from reader.textsafe import plain
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+_HTML_PAGE = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE)
+_ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
+_MAX_TTL_MINUTES = 366 * 24 * 60
+
+
+def _is_html(detail: Mapping[str, Any] | None) -> bool:
+    if not detail:
+        return False
+    return str(detail.get("type", "")).lower() in _HTML_TYPES
+
+
+def _body(detail: Mapping[str, Any] | None, value: Any, fallback_base: str) -> Body | None:
+    if not isinstance(value, str) or not value:
+        return None
+    base = detail.get("base") if detail else None
+    return Body(
+        value=value,
+        is_html=_is_html(detail),
+        base=base if isinstance(base, str) and base else fallback_base,
+    )
+
+
+def _content(entry: Mapping[str, Any], url: str) -> Body | None:
+    """The entry's main body: the first HTML `content`, else the first `content` of any type."""
+    contents = [c for c in entry.get("content") or () if isinstance(c, Mapping)]
+    if not contents:
+        return None
+    chosen = next((c for c in contents if _is_html(c)), contents[0])
+    return _body(chosen, chosen.get("value"), url)
+
+
+def _raw_entry(entry: Mapping[str, Any], url: str) -> RawEntry:
+    title = entry.get("title")
+    author = entry.get("author")
+    return RawEntry(
+        guid=str(entry["id"]) if entry.get("id") else None,
+        link=entry.get("link") if isinstance(entry.get("link"), str) else None,
+        link_base=url,
+        title=title if isinstance(title, str) else None,
+        title_is_html=_is_html(entry.get("title_detail")),
+        author=author if isinstance(author, str) else None,
+        published=from_struct_time(entry.get("published_parsed")),
+        updated=from_struct_time(entry.get("updated_parsed")),
+        content=_content(entry, url),
+        summary=_body(entry.get("summary_detail"), entry.get("summary"), url),
+    )
+
+
+def _ttl_seconds(value: Any) -> int | None:
+    """RSS `<ttl>` is minutes; keep sane positive values only, as seconds."""
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if 0 < minutes <= _MAX_TTL_MINUTES:
+        return minutes * 60
+    return None
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown problem"
+    message = plain(str(exc)) or type(exc).__name__
+    return message[:300]
+
+
+def _not_a_feed_reason(body: bytes, content_type: str | None, exc: BaseException | None) -> str:
+    head = body[:4096]
+    if _HTML_PAGE.search(head) or (content_type or "").lower().startswith("text/html"):
+        return "not a feed: HTML page"
+    if isinstance(exc, xml.sax.SAXException):
+        return f"not well-formed XML: {_describe(exc)}"
+    root = _ROOT_ELEMENT.search(head)
+    if root:
+        name = root.group(1).decode("ascii", "replace")
+        return f"not a feed: a <{name}> document with no entries and no feed title"
+    return "not a feed: no XML elements"
+
+
+def parse_xml(body: bytes, *, url: str, content_type: str | None, limits: Limits) -> ParsedFeed:
+    """Parse an XML (or tag-soup) feed document with feedparser."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    # A stream, never bytes: feedparser treats a str/bytes argument as a path or URL to open.
+    result = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    feed_meta: Mapping[str, Any] = result.get("feed") or {}
+    entries: list[Mapping[str, Any]] = list(result.get("entries") or ())
+    version = result.get("version") or None
+    exc = result.get("bozo_exception") if result.get("bozo") else None
+    cap = limits.max_field_chars
+    title = one_line_text(
+        feed_meta.get("title") if isinstance(feed_meta.get("title"), str) else None,
+        is_html=_is_html(feed_meta.get("title_detail")),
+        max_chars=cap,
+    )
+    if not entries and not version and not title:
+        raise ParseError(url, _not_a_feed_reason(body, content_type, exc))
+    items = unique(build_item(_raw_entry(e, url), limits) for e in entries[: limits.max_items])
+    warnings: list[str] = []
+    # feedparser flags a missing Content-Type as bozo; with no HTTP headers that is noise.
+    if exc is not None and not (content_type is None and isinstance(exc, NonXMLContentType)):
+        warnings.append(f"{type(exc).__name__}: {_describe(exc)}")
+    if len(entries) > limits.max_items:
+        warnings.append(f"kept the first {limits.max_items} of {len(entries)} entries")
+    link = feed_meta.get("link")
+    return ParsedFeed(
+        url=url,
+        title=title,
+        link=safe_link(link if isinstance(link, str) else None, base=url),
+        items=items,
+        ttl=_ttl_seconds(feed_meta.get("ttl")),
+        version=version,
+        warnings=tuple(warnings),
+    )

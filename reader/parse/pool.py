@@ -1,0 +1,224 @@
+"""Parsing off the event loop, in worker processes bounded in time and memory.
+
+Each worker is a long-lived `python -m reader.parse` process (a plain subprocess, not
+multiprocessing: nothing of the caller's main module or threads is re-run or forked) that caps
+its own address space (RLIMIT_AS) before its first job. The pool hands a worker one document at
+a time over a socket pair and waits at most `deadline` seconds: a worker that overruns is killed
+and replaced, and only that document fails. A worker that dies (out of memory inside C code, a
+crash) is replaced the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from reader.exceptions import ParseError
+from reader.models import ParsedFeed
+from reader.parse.worker import READY, Job
+
+_WAIT_SECONDS = 2.0
+_STARTUP_SECONDS = 60.0
+# The directory holding the `reader` package, so the worker imports this same code.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: subprocess.Popen[bytes]
+    conn: Connection
+    ready: bool = False
+
+
+def _exchange(conn: Connection, job: Job) -> tuple[str, Any]:
+    """Send one job and wait for its outcome (runs in a thread; the process may be killed)."""
+    conn.send(job)
+    outcome: tuple[str, Any] = conn.recv()
+    return outcome
+
+
+def _await_ready(conn: Connection) -> None:
+    """Block until a new worker says it has imported the parser (runs in a thread)."""
+    if not conn.poll(_STARTUP_SECONDS):
+        raise OSError("parser worker did not start")
+    message = conn.recv()
+    if message != READY:
+        raise OSError(f"parser worker sent {message!r} instead of ready")
+
+
+class ParserPool:
+    """Parse documents in worker processes, bounded in time and memory.
+
+    Use as `async with ParserPool() as pool: feed = await pool.parse(body, url=url)`.
+    `workers=0` means one per CPU. A document that takes longer than `deadline` seconds or needs
+    more than `memory_limit_mb` fails with `ParseError`; the stuck worker is killed and
+    replaced, and other documents go on.
+    """
+
+    def __init__(
+        self, workers: int = 0, *, deadline: float = 20.0, memory_limit_mb: int = 512
+    ) -> None:
+        if workers < 0:
+            raise ValueError("workers must be >= 0")
+        if deadline <= 0:
+            raise ValueError("deadline must be positive")
+        self.workers = workers or os.cpu_count() or 1
+        self.deadline = deadline
+        self.memory_limit_mb = memory_limit_mb
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: set[_Worker] = set()
+        self._threads: ThreadPoolExecutor | None = None
+
+    def _spawn(self) -> _Worker:
+        parent_end, child_end = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
+        )
+        try:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "reader.parse",
+                    str(child_end.fileno()),
+                    str(self.memory_limit_mb),
+                ],
+                pass_fds=(child_end.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            child_end.close()
+        worker = _Worker(process=process, conn=Connection(parent_end.detach()))
+        self._all.add(worker)
+        return worker
+
+    def _stop(self, worker: _Worker) -> None:
+        """Kill a worker's process and wait for it (its pipe is closed by the caller)."""
+        self._all.discard(worker)
+        if worker.process.poll() is None:
+            worker.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.process.wait(_WAIT_SECONDS)
+
+    def _retire(self, worker: _Worker, future: asyncio.Future[Any]) -> None:
+        """Kill a worker whose job went wrong; close its pipe once the waiting thread let go."""
+        self._stop(worker)
+
+        def release(done: asyncio.Future[Any]) -> None:
+            if not done.cancelled():
+                done.exception()  # retrieved: the EOFError of the killed worker is expected
+            worker.conn.close()
+
+        # Closing the pipe while a thread still reads it could hand its descriptor number to
+        # the replacement's pipe under that thread; so close only when the thread is done.
+        future.add_done_callback(release)
+
+    async def __aenter__(self) -> ParserPool:
+        if self._idle is not None:
+            raise RuntimeError("ParserPool is already started")
+        self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="reader-parse")
+        self._idle = asyncio.Queue()
+        for _ in range(self.workers):
+            self._idle.put_nowait(self._spawn())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Ask every worker to stop, kill the ones that do not, and release the threads."""
+        workers = list(self._all)
+        self._idle = None
+        for worker in workers:
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._stop_all, workers)
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None
+
+    def _stop_all(self, workers: list[_Worker]) -> None:
+        for worker in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(_WAIT_SECONDS)
+            self._stop(worker)
+            worker.conn.close()
+
+    async def parse(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None = None,
+        max_items: int = 1000,
+        max_field_chars: int = 200_000,
+    ) -> ParsedFeed:
+        """Parse one document in a worker; ParseError on a bad document, timeout or memory."""
+        idle = self._idle
+        threads = self._threads
+        if idle is None or threads is None:
+            raise RuntimeError("ParserPool is not started (use `async with ParserPool() as pool`)")
+        job = Job(body, url, content_type, max_items, max_field_chars)
+        worker = await idle.get()
+        loop = asyncio.get_running_loop()
+        healthy = False
+        future: asyncio.Future[Any] | None = None
+        try:
+            if not worker.ready:
+                # A new worker's start-up (interpreter and imports) does not count against the
+                # document's deadline.
+                future = loop.run_in_executor(threads, _await_ready, worker.conn)
+                try:
+                    await future
+                except (EOFError, OSError) as exc:
+                    raise ParseError(url, f"parser process failed to start: {exc}") from None
+                worker.ready = True
+            # asyncio.wait, not wait_for: the thread holds the pipe until it returns.
+            future = loop.run_in_executor(threads, _exchange, worker.conn, job)
+            done, _pending = await asyncio.wait({future}, timeout=self.deadline)
+            if not done:
+                raise ParseError(url, f"parsing took longer than the {self.deadline:g} s deadline")
+            try:
+                status, payload = future.result()
+            except (EOFError, OSError):
+                raise ParseError(
+                    url,
+                    f"parser process died (over the {self.memory_limit_mb} MiB memory limit?)",
+                ) from None
+            healthy = True
+        finally:
+            if not healthy:
+                # Timed out, died, or the caller was cancelled mid-job: the worker's pipe may
+                # still carry a late answer, so it is never reused.
+                if future is None:
+                    self._stop(worker)
+                    worker.conn.close()
+                else:
+                    self._retire(worker, future)
+                worker = self._spawn()
+            if self._idle is idle:
+                idle.put_nowait(worker)
+            else:
+                self._stop(worker)
+                worker.conn.close()
+        if status == "ok" and isinstance(payload, ParsedFeed):
+            return payload
+        raise ParseError(url, str(payload))

@@ -1,0 +1,154 @@
+"""Making feed text safe: allow-listed HTML through nh3, plain text from it, safe links, caps.
+
+Every text field a feed gives us passes through here before it reaches the store, so nothing
+the terminal could interpret (ESC and the other C0/C1 controls) and nothing a browser could run
+(scripts, frames, event handlers, `javascript:` URLs, styles) survives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+from reader.textsafe import plain, strip_controls
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+"""Schemes kept in `href`/`src` attributes of item HTML."""
+
+ITEM_LINK_SCHEMES = frozenset({"http", "https"})
+"""Schemes allowed for an item's or a feed's own link."""
+
+# nh3's default allow-list (ammonia's) has no script/style/iframe/object/embed/form/meta/link and
+# no on* or style attributes; we narrow the URL schemes and keep the default removal of the
+# *content* of script and style elements.
+_TAGS = frozenset(nh3.ALLOWED_TAGS)
+_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+
+# Tags after which the plain-text rendering breaks a paragraph, or a line.
+_BLOCK_TAGS = (
+    "p|div|h[1-6]|li|blockquote|pre|tr|table|ul|ol|dl|dt|dd|figure|figcaption|article|aside|"
+    "section|header|footer|nav|details|summary|caption|center|hgroup"
+)
+_PARAGRAPH_BREAK = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:\s[^>]*)?>|<hr\s*/?>", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# nh3 serializes with every `<` and `>` inside text and attribute values escaped, so on its
+# output a tag is exactly `<` up to the next `>`.
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_MANY_NEWLINES = re.compile(r"\n[ \n]*\n")
+_LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
+
+
+def is_absolute_http_url(url: str | None) -> bool:
+    """True for an absolute http(s) URL with a host (usable as a base for relative links)."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ITEM_LINK_SCHEMES and bool(parts.netloc)
+
+
+def sanitize_html(fragment: str, *, base: str | None, max_chars: int) -> str:
+    """Clean an HTML fragment to the allow-list, resolving relative links against `base`.
+
+    Only http, https and mailto links survive in `href`/`src`; relative ones are made absolute
+    when `base` is an absolute http(s) URL and dropped otherwise (they would point nowhere).
+    The input is capped before cleaning (bounding the work) and the output after it.
+    """
+    source = strip_controls(fragment[:max_chars])
+    url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"] = (
+        ("rewrite_with_base", base) if base is not None and is_absolute_http_url(base) else "deny"
+    )
+    try:
+        cleaned = nh3.clean(
+            source,
+            tags=set(_TAGS),
+            attributes=_ATTRIBUTES,
+            url_schemes=set(LINK_SCHEMES),
+            url_relative=url_relative,
+            link_rel="noopener noreferrer nofollow",
+        )
+    except ValueError:
+        # nh3 rejects a base it cannot parse as a URL; fall back to dropping relative links.
+        cleaned = nh3.clean(
+            source,
+            tags=set(_TAGS),
+            attributes=_ATTRIBUTES,
+            url_schemes=set(LINK_SCHEMES),
+            url_relative="deny",
+            link_rel="noopener noreferrer nofollow",
+        )
+    if len(cleaned) > max_chars:
+        # Resolution made it longer than the cap; cut and clean again so no tag is left open
+        # or half-written.
+        cleaned = nh3.clean(cleaned[:max_chars], url_relative="deny")
+    return strip_controls(cleaned)
+
+
+def text_to_html(text: str, *, max_chars: int) -> str:
+    """Turn plain text (Atom `type="text"`, JSON `content_text`) into escaped HTML paragraphs."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", strip_controls(text[:max_chars]))]
+    body = "".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs if p
+    )
+    return body if len(body) <= max_chars else nh3.clean(body[:max_chars])
+
+
+def html_to_text(cleaned_html: str) -> str:
+    """Plain text of sanitized HTML, keeping paragraph and line breaks, whitespace collapsed."""
+    marked = _PARAGRAPH_BREAK.sub("\n\n", cleaned_html)
+    marked = _LINE_BREAK.sub("\n", marked)
+    text = html.unescape(_TAG.sub("", marked))
+    text = strip_controls(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def one_line_text(value: str | None, *, is_html: bool, max_chars: int) -> str | None:
+    """A title/author-like field as one line of plain text; None when nothing is left.
+
+    HTML (Atom `type="html"`, or an RSS title feedparser found to be HTML) is sanitized first
+    and reduced to its text, so markup never reaches a one-line field.
+    """
+    if not value:
+        return None
+    if is_html and _LOOKS_LIKE_MARKUP.search(value):
+        value = html_to_text(nh3.clean(strip_controls(value[:max_chars]), tags=set()))
+    result = plain(value)[:max_chars]
+    return result or None
+
+
+def safe_link(
+    url: str | None, *, base: str | None, schemes: frozenset[str] = ITEM_LINK_SCHEMES
+) -> str | None:
+    """An absolute link with an allowed scheme, resolved against `base`; None otherwise."""
+    if not url:
+        return None
+    candidate = "".join(strip_controls(url).split())
+    if not candidate:
+        return None
+    try:
+        if is_absolute_http_url(base):
+            candidate = urljoin(base or "", candidate)
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        return None
+    if scheme in ITEM_LINK_SCHEMES and not parts.netloc:
+        return None
+    return candidate
+
+
+def cap(value: str | None, max_chars: int) -> str | None:
+    """Cut a text field to the cap; None stays None and empty becomes None."""
+    if not value:
+        return None
+    return value[:max_chars]

@@ -1,0 +1,96 @@
+"""The parser worker process: `python -m reader.parse FD MEMORY_MB`.
+
+Started by `ParserPool` with one end of a socket pair as FD. It caps its own address space
+(RLIMIT_AS) before importing the parser, says it is ready, then parses one job at a time until
+told to stop or its pipe closes. Every failure becomes an ("error", one-line reason) answer;
+only a kill (deadline) or a crash ends the process mid-job, and the pool replaces it.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+_MIB = 1024 * 1024
+
+READY = "ready"
+"""The first message a worker sends, once the parser is imported."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to parse, with the caps to apply."""
+
+    body: bytes
+    url: str
+    content_type: str | None
+    max_items: int
+    max_field_chars: int
+
+
+def limit_memory(memory_limit_mb: int) -> None:
+    """Cap this process's address space so a memory bomb raises MemoryError here, not OOM."""
+    if memory_limit_mb <= 0:
+        return
+    limit = memory_limit_mb * _MIB
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def run_job(job: Job, memory_limit_mb: int) -> tuple[str, Any]:
+    """Parse one document; ("ok", ParsedFeed) or ("error", reason)."""
+    from reader.exceptions import ParseError
+    from reader.parse import parse_document
+
+    try:
+        return "ok", parse_document(
+            job.body,
+            url=job.url,
+            content_type=job.content_type,
+            max_items=job.max_items,
+            max_field_chars=job.max_field_chars,
+        )
+    except ParseError as exc:
+        return "error", exc.message
+    except MemoryError:
+        return "error", f"document needs more than the {memory_limit_mb} MiB parse memory limit"
+    except RecursionError:
+        return "error", "document nested too deeply"
+    except Exception as exc:  # a parser bug must fail this feed, not the worker or the update
+        return "error", f"parser failed: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+def serve(conn: Connection, memory_limit_mb: int) -> None:
+    """A worker's life: limit memory, import the parser, then answer jobs until told to stop."""
+    limit_memory(memory_limit_mb)
+    import reader.parse  # noqa: F401  (imported once, before the first deadline starts)
+
+    conn.send(READY)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        outcome = run_job(job, memory_limit_mb)
+        try:
+            conn.send(outcome)
+        except MemoryError:
+            conn.send(("error", "parsed result too large to hand back within the memory limit"))
+        except OSError:
+            return
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: argv is [FD, MEMORY_MB]."""
+    if len(argv) != 2:
+        print("usage: python -m reader.parse FD MEMORY_MB", file=sys.stderr)
+        return 2
+    serve(Connection(int(argv[0])), int(argv[1]))
+    return 0
