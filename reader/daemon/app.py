@@ -26,7 +26,6 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from reader.config import Settings
-from reader.daemon.logs import log_result
 from reader.daemon.retention import prune_old_items
 from reader.models import Feed, FeedResult, UpdateReport
 from reader.store import Store
@@ -248,7 +247,6 @@ class Daemon:
                 feeds=fresh,
                 now=self._now,
                 scorer=self._scorer,
-                on_result=self._on_result,
             )
             logger.info(
                 "dispatch: %d feeds checked, %d new, %d updated, %d not modified, %d errors"
@@ -269,9 +267,6 @@ class Daemon:
         return await asyncio.to_thread(
             prune_old_items, self.store, self.settings.retention, self._now()
         )
-
-    def _on_result(self, result: FeedResult) -> None:
-        log_result(logger, result)
 
 
 def _as_coroutine_function(run: Callable[[], object]) -> Callable[[], Coroutine[Any, Any, object]]:

@@ -1,4 +1,8 @@
-"""Daemon logging: one line per feed update, to stderr and to a rotating file."""
+"""Daemon logging: the project's log lines to stderr and to a rotating file.
+
+The update pipeline (`reader.update`) logs one line per feed update (feed, status, new and
+updated counts, duration); the daemon adds one summary line per dispatch.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,6 @@ import logging
 import logging.handlers
 import sys
 from pathlib import Path
-
-from reader.models import FeedResult
-from reader.textsafe import plain
 
 LOGGER_NAME = "reader"
 """The logger every part of the project logs under (`reader.daemon`, `reader.update`, ...)."""
@@ -76,30 +77,3 @@ def teardown_logging(handlers: list[logging.Handler]) -> None:
             logger.removeHandler(handler)
     for handler in handlers:
         handler.close()
-
-
-def describe_result(result: FeedResult) -> str:
-    """The one log line for a feed update: feed, status, new/updated counts, duration."""
-    if result.error is not None:
-        status = "error"
-    elif result.disabled:
-        status = "disabled"
-    elif result.not_modified:
-        status = "not-modified"
-    else:
-        status = "ok"
-    line = (
-        f"feed {plain(result.url)} {status} new={result.new} updated={result.updated}"
-        f" in {result.duration:.2f}s"
-    )
-    if result.moved_to is not None:
-        line += f" moved-to {plain(result.moved_to)}"
-    if result.error is not None:
-        line += f": {plain(result.error)}"
-    return line
-
-
-def log_result(logger: logging.Logger, result: FeedResult) -> None:
-    """Log a feed update at INFO, or WARNING when it failed."""
-    level = logging.WARNING if result.error is not None else logging.INFO
-    logger.log(level, "%s", describe_result(result))
