@@ -56,6 +56,9 @@ from reader.cli import daemon as daemon_cli  # noqa: E402
 
 cli.add_command(daemon_cli.daemon)
 cli.add_command(daemon_cli.status)
+from reader.cli import fetch as fetch_cli  # noqa: E402
+
+cli.add_command(fetch_cli.fetch)
 # -- end of command registration --------------------------------------------------------------
 
 

@@ -1,0 +1,429 @@
+"""The update pipeline: due feeds -> fetch -> parse -> normalize -> diff -> write -> report.
+
+`update_feeds` runs one update of many feeds concurrently on one event loop: the shared
+`Fetcher` bounds the network, the `ParserPool` parses off the loop, and one store thread
+writes, so SQLite sees one short transaction per feed. A feed's failure becomes its
+`FeedResult.error` (and the feed's last error, with backoff); the other feeds go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from reader.config import Settings
+from reader.exceptions import FeedError, FeedNotFoundError, StorageError
+from reader.fetch import Fetcher
+from reader.models import (
+    CheckOutcome,
+    Feed,
+    FeedResult,
+    FeedUpdate,
+    FetchResult,
+    ItemFilter,
+    ItemVersion,
+    ItemWrite,
+    ParsedFeed,
+    UpdateReport,
+    Validators,
+)
+from reader.normalize import body_hash, to_item_writes
+from reader.parse import ParserPool
+from reader.schedule import next_check
+from reader.store.base import Store
+
+log = logging.getLogger("reader.update")
+
+Scorer = Callable[[Sequence[str]], Sequence[tuple[float, Sequence[str]]]]
+"""Topic scoring: item texts in, (score in [0, 1], top terms) out, one per text."""
+
+GONE_REASON = "HTTP 410 Gone: the server says this feed was removed for good"
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ItemChanges:
+    """Which of a document's items the store lacks or holds in an older version."""
+
+    new: tuple[ItemWrite, ...]
+    changed: tuple[ItemWrite, ...]
+
+    @property
+    def to_write(self) -> tuple[ItemWrite, ...]:
+        return self.new + self.changed
+
+
+def diff_items(writes: Sequence[ItemWrite], known: dict[str, ItemVersion]) -> ItemChanges:
+    """Split parsed items into new and changed against what the store knows (pure).
+
+    Items pruned by retention (tombstones) are neither: they must not come back.
+    """
+    new: list[ItemWrite] = []
+    changed: list[ItemWrite] = []
+    for item in writes:
+        version = known.get(item.identity)
+        if version is None:
+            new.append(item)
+        elif not version.deleted and version.content_hash != item.content_hash:
+            changed.append(item)
+    return ItemChanges(tuple(new), tuple(changed))
+
+
+def interleave_by_host(feeds: Sequence[Feed]) -> list[Feed]:
+    """Feeds reordered round-robin over their hosts, so no host's queue blocks the others."""
+    by_host: dict[str, list[Feed]] = {}
+    seen: set[str] = set()
+    for feed in feeds:
+        if feed.url in seen or feed.is_seeds:
+            continue
+        seen.add(feed.url)
+        by_host.setdefault(urlsplit(feed.url).hostname or "", []).append(feed)
+    queues = list(by_host.values())
+    ordered: list[Feed] = []
+    for index in range(max((len(q) for q in queues), default=0)):
+        ordered += [q[index] for q in queues if index < len(q)]
+    return ordered
+
+
+def score_text(item: ItemWrite) -> str:
+    """What the scorer reads of an item: its title and plain text."""
+    return "\n".join(part for part in (item.title, item.summary, item.text) if part)
+
+
+def apply_scores(items: Sequence[ItemWrite], scorer: Scorer) -> list[ItemWrite]:
+    """The items with `score` and `score_terms` filled by `scorer`."""
+    if not items:
+        return []
+    scores = scorer([score_text(item) for item in items])
+    if len(scores) != len(items):
+        raise ValueError(f"scorer returned {len(scores)} scores for {len(items)} texts")
+    return [
+        replace(item, score=float(score), score_terms=tuple(terms))
+        for item, (score, terms) in zip(items, scores, strict=True)
+    ]
+
+
+class _LazyParser:
+    """A `ParserPool` started on the first document, so an all-304 update never forks."""
+
+    def __init__(self, workers: int, deadline: float) -> None:
+        self._pool = ParserPool(workers=workers, deadline=deadline)
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    async def parse(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None,
+        max_items: int,
+        max_field_chars: int,
+    ) -> ParsedFeed:
+        async with self._lock:
+            if not self._started:
+                await self._pool.__aenter__()
+                self._started = True
+        return await self._pool.parse(
+            body,
+            url=url,
+            content_type=content_type,
+            max_items=max_items,
+            max_field_chars=max_field_chars,
+        )
+
+    async def close(self) -> None:
+        if self._started:
+            await self._pool.close()
+
+
+class _Updater:
+    """One update run: shared fetcher, parser pool, store thread and settings."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        fetcher: Fetcher,
+        parser: _LazyParser,
+        store_thread: ThreadPoolExecutor,
+        now: Callable[[], datetime],
+        scorer: Scorer | None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.fetcher = fetcher
+        self.parser = parser
+        self.store_thread = store_thread
+        self.now = now
+        self.scorer = scorer
+
+    async def _in_store_thread(
+        self, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.store_thread, lambda: function(*args, **kwargs))
+
+    def _schedule(self, feed: Feed, outcome: CheckOutcome) -> datetime:
+        return next_check(feed, outcome, self.settings.schedule)
+
+    async def update(self, feed: Feed) -> FeedResult:
+        """Update one feed; never raises for the feed's own failures."""
+        started = time.monotonic()
+        checked = self.now()
+        try:
+            result = await self._update(feed, checked)
+        except FeedError as exc:
+            result = await self._record_error(feed, checked, exc.message)
+        except FeedNotFoundError:  # unsubscribed while we fetched: nothing to record
+            result = FeedResult(feed.url, error="feed was removed during the update")
+        except Exception as exc:  # a bug must not stop the other feeds
+            log.exception("feed %s: unexpected error", feed.url)
+            result = await self._record_error(
+                feed, checked, f"internal error: {type(exc).__name__}: {exc}"
+            )
+        result = replace(result, duration=time.monotonic() - started)
+        _log_result(result)
+        return result
+
+    async def _record_error(
+        self,
+        feed: Feed,
+        checked: datetime,
+        message: str,
+        *,
+        fetched: FetchResult | None = None,
+        disable_reason: str | None = None,
+    ) -> FeedResult:
+        message = " ".join(message.split())
+        outcome = CheckOutcome(
+            checked=checked,
+            error_count=feed.error_count + 1,
+            retry_after=fetched.retry_after if fetched is not None else None,
+        )
+        update = FeedUpdate(
+            checked=checked,
+            next_check=self._schedule(feed, outcome),
+            error=message,
+            disable_reason=disable_reason,
+        )
+        try:
+            await self._in_store_thread(self.store.update_feed, feed.url, update)
+        except FeedNotFoundError:
+            pass  # unsubscribed meanwhile
+        except StorageError as exc:  # the error still reaches the report
+            log.warning("feed %s: could not record its error: %s", feed.url, exc)
+        return FeedResult(feed.url, error=message, disabled=disable_reason is not None)
+
+    async def _update(self, feed: Feed, checked: datetime) -> FeedResult:
+        fetched = await self.fetcher.fetch(feed.url, feed.validators)
+        status = fetched.status
+        if status == 410:
+            return await self._record_error(
+                feed, checked, GONE_REASON, fetched=fetched, disable_reason=GONE_REASON
+            )
+        if status != 304 and not 200 <= status < 300:
+            message = f"HTTP {status}"
+            if fetched.retry_after is not None and status in (429, 503):
+                message += f" (retry after {fetched.retry_after} s)"
+            return await self._record_error(feed, checked, message, fetched=fetched)
+
+        moved_to = await self._move_target(feed, fetched)
+        if status == 304:
+            return await self._not_modified(feed, checked, fetched, moved_to, validators=None)
+        body = fetched.body or b""
+        digest = body_hash(body)
+        if feed.body_hash is not None and digest == feed.body_hash:
+            # The same bytes as last time (a server without validators): skip parsing.
+            validators = fetched.validators if _has_validators(fetched.validators) else None
+            return await self._not_modified(feed, checked, fetched, moved_to, validators)
+
+        limits = self.settings.fetch
+        parsed = await self.parser.parse(
+            body,
+            url=fetched.final_url,
+            content_type=fetched.content_type,
+            max_items=limits.max_items,
+            max_field_chars=limits.max_field_chars,
+        )
+        return await self._store_parsed(feed, checked, fetched, parsed, digest, moved_to)
+
+    async def _store_parsed(
+        self,
+        feed: Feed,
+        checked: datetime,
+        fetched: FetchResult,
+        parsed: ParsedFeed,
+        digest: str,
+        moved_to: str | None,
+    ) -> FeedResult:
+        writes = to_item_writes(parsed)
+        known = await self._in_store_thread(self.store.get_item_versions, feed.id)
+        changes = diff_items(writes, known)
+        to_write = list(changes.to_write)
+        if self.scorer is not None and to_write:
+            to_write = await self._in_store_thread(apply_scores, to_write, self.scorer)
+        outcome = CheckOutcome(
+            checked=checked,
+            ttl=parsed.ttl,
+            max_age=fetched.max_age,
+            expires=fetched.expires,
+            item_dates=tuple(d for d in (i.published or i.updated for i in parsed.items) if d),
+        )
+        update = FeedUpdate(
+            checked=checked,
+            next_check=self._schedule(feed, outcome),
+            title=parsed.title,
+            link=parsed.link,
+            validators=fetched.validators,
+            body_hash=digest,
+            ttl=parsed.ttl,
+            new_url=moved_to,
+        )
+        counts = await self._in_store_thread(
+            self.store.write_items,
+            feed.id,
+            to_write,
+            now=checked,
+            feed_url=feed.url,
+            feed_update=update,
+        )
+        return FeedResult(feed.url, new=counts.new, updated=counts.updated, moved_to=moved_to)
+
+    async def _not_modified(
+        self,
+        feed: Feed,
+        checked: datetime,
+        fetched: FetchResult,
+        moved_to: str | None,
+        validators: Validators | None,
+    ) -> FeedResult:
+        recent = await self._in_store_thread(
+            self.store.get_items, ItemFilter(source_id=feed.id), limit=10
+        )
+        outcome = CheckOutcome(
+            checked=checked,
+            not_modified=True,
+            ttl=feed.ttl,
+            max_age=fetched.max_age,
+            expires=fetched.expires,
+            item_dates=tuple(d for d in (i.published or i.updated for i in recent) if d),
+        )
+        update = FeedUpdate(
+            checked=checked,
+            next_check=self._schedule(feed, outcome),
+            validators=validators,
+            new_url=moved_to,
+        )
+        await self._in_store_thread(self.store.update_feed, feed.url, update)
+        return FeedResult(feed.url, not_modified=True, moved_to=moved_to)
+
+    async def _move_target(self, feed: Feed, fetched: FetchResult) -> str | None:
+        """The URL to move the feed to after permanent redirects, unless already subscribed."""
+        target = fetched.permanent_url
+        if target is None or target == feed.url:
+            return None
+        try:
+            await self._in_store_thread(self.store.get_feed, target)
+        except FeedNotFoundError:
+            return target
+        log.info("feed %s: moved to %s, which is already subscribed; kept as is", feed.url, target)
+        return None
+
+
+def _has_validators(validators: Validators) -> bool:
+    return validators.etag is not None or validators.last_modified is not None
+
+
+def _log_result(result: FeedResult) -> None:
+    if result.error is not None:
+        status = f"error: {result.error}"
+    elif result.not_modified:
+        status = "not modified"
+    else:
+        status = "ok"
+    if result.moved_to:
+        status += f", moved to {result.moved_to}"
+    log.info(
+        "feed %s: %s, %d new, %d updated, %.2f s",
+        result.url,
+        status,
+        result.new,
+        result.updated,
+        result.duration,
+    )
+
+
+async def update_feeds(
+    store: Store,
+    settings: Settings,
+    *,
+    feeds: Sequence[Feed] | None = None,
+    now: Callable[[], datetime] = _utc_now,
+    scorer: Scorer | None = None,
+    on_result: Callable[[FeedResult], None] | None = None,
+) -> UpdateReport:
+    """Update `feeds` (default: the due ones) and report how each went.
+
+    Items are written in the same transaction as the feed's new validators, so a crash never
+    leaves validators that claim items we do not have. `on_result` is called (on the event
+    loop) as each feed finishes, for progress displays.
+    """
+    started = now()
+    store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-store")
+    try:
+        loop = asyncio.get_running_loop()
+        if feeds is None:
+            feeds = await loop.run_in_executor(store_thread, store.get_due_feeds, started)
+        ordered = interleave_by_host(feeds)
+        if not ordered:
+            return UpdateReport(results=(), started=started, finished=now())
+        fetch = settings.fetch
+        # Bounded in flight: bodies wait for the parser in memory, so keep their number small.
+        in_flight = asyncio.Semaphore(max(1, fetch.concurrency) * 2)
+        parser = _LazyParser(fetch.parse_workers, fetch.timeout)
+        async with Fetcher(fetch, settings.fetch_allow) as fetcher:
+            updater = _Updater(store, settings, fetcher, parser, store_thread, now, scorer)
+
+            async def one(feed: Feed) -> FeedResult:
+                async with in_flight:
+                    result = await updater.update(feed)
+                if on_result is not None:
+                    on_result(result)
+                return result
+
+            try:
+                results = await asyncio.gather(*(one(feed) for feed in ordered))
+            finally:
+                await parser.close()
+        return UpdateReport(results=tuple(results), started=started, finished=now())
+    finally:
+        store_thread.shutdown(wait=True)
+
+
+def run_update(
+    store: Store,
+    settings: Settings,
+    *,
+    feeds: Sequence[Feed] | None = None,
+    now: Callable[[], datetime] = _utc_now,
+    scorer: Scorer | None = None,
+    on_result: Callable[[FeedResult], None] | None = None,
+) -> UpdateReport:
+    """`update_feeds` for synchronous callers (the CLI, TUI worker threads)."""
+    return asyncio.run(
+        update_feeds(store, settings, feeds=feeds, now=now, scorer=scorer, on_result=on_result)
+    )

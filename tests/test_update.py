@@ -1,0 +1,285 @@
+"""The update pipeline end to end: loopback server -> fetch -> parse -> store (real SQLite)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from reader.config import FetchSettings, ScheduleSettings, Settings
+from reader.models import FeedResult, ItemFilter
+from reader.store import SQLiteStore
+from reader.update import GONE_REASON, update_feeds
+from tests.loopback_server import LoopbackServer, loopback_server
+
+__all__ = ["loopback_server"]
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def rss(*items: tuple[str, str], title: str = "Test feed") -> bytes:
+    """An RSS 2.0 document with (guid, title) items."""
+    entries = "".join(
+        f"<item><guid>{guid}</guid><title>{text}</title><link>https://example.org/{guid}</link>"
+        f"<description>About {text}.</description>"
+        f"<pubDate>Sun, 01 Mar 2026 0{i}:00:00 GMT</pubDate></item>"
+        for i, (guid, text) in enumerate(items)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://example.org/</link>{entries}</channel></rss>"
+    ).encode()
+
+
+def settings_for(server: LoopbackServer, **fetch: object) -> Settings:
+    options: dict[str, object] = {"allow": (server.authority,), "timeout": 5.0, "parse_workers": 1}
+    options.update(fetch)
+    return Settings(fetch=FetchSettings(**options))  # type: ignore[arg-type]
+
+
+def clock() -> datetime:
+    return NOW
+
+
+async def test_new_feed_stores_items_title_and_validators(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.feed("a.xml", rss(("1", "NATO summit"), ("2", "Japan reply")))
+    store.add_feed(url)
+    report = await update_feeds(store, settings_for(loopback_server), now=clock)
+    assert (report.checked, report.new, report.updated, report.errors) == (1, 2, 0, ())
+    feed = store.get_feed(url)
+    assert feed.title == "Test feed"
+    assert feed.validators.etag is not None
+    assert feed.last_checked == NOW and feed.last_updated == NOW
+    assert feed.next_check is not None and feed.next_check > NOW
+    assert feed.item_count == 2
+    titles = {i.title for i in store.get_items(ItemFilter(source_id=feed.id))}
+    assert titles == {"NATO summit", "Japan reply"}
+
+
+async def test_second_round_is_all_304_and_changes_nothing(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    urls = [
+        loopback_server.feed(f"{n}.xml", rss((f"{n}-1", "One"), (f"{n}-2", "Two")))
+        for n in range(3)
+    ]
+    for url in urls:
+        store.add_feed(url)
+    settings = settings_for(loopback_server)
+    await update_feeds(store, settings, feeds=store.get_feeds(), now=clock)
+    items_before = store.get_items(with_content=True)
+    second = await update_feeds(store, settings, feeds=store.get_feeds(), now=clock)
+    assert second.not_modified == 3 and second.new == 0 and second.updated == 0
+    assert store.get_items(with_content=True) == items_before
+    statuses = [r for r in loopback_server.requests if "If-None-Match" in r.headers]
+    assert len(statuses) == 3
+
+
+async def test_same_bytes_without_validators_are_not_parsed_again(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.feed("plain.xml", rss(("1", "One")), etag=False, last_modified=False)
+    store.add_feed(url)
+    settings = settings_for(loopback_server)
+    await update_feeds(store, settings, now=clock)
+    assert store.get_feed(url).body_hash is not None
+    report = await update_feeds(store, settings, feeds=[store.get_feed(url)], now=clock)
+    assert report.results[0].not_modified
+    assert store.get_feed(url).item_count == 1
+
+
+async def test_changed_and_added_items_are_counted_and_marks_kept(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.feed("a.xml", rss(("1", "One"), ("2", "Two")))
+    feed = store.add_feed(url)
+    settings = settings_for(loopback_server)
+    await update_feeds(store, settings, now=clock)
+    first = store.get_items(ItemFilter(source_id=feed.id))
+    store.mark_items([i.id for i in first], read=True)
+    loopback_server.set_body("a.xml", rss(("1", "One, revised"), ("2", "Two"), ("3", "Three")))
+    report = await update_feeds(store, settings, feeds=[store.get_feed(url)], now=clock)
+    assert (report.new, report.updated) == (1, 1)
+    by_link = {i.link: i for i in store.get_items(ItemFilter(source_id=feed.id))}
+    revised, added = by_link["https://example.org/1"], by_link["https://example.org/3"]
+    assert revised.title == "One, revised" and revised.read
+    assert not added.read
+
+
+async def test_gone_feed_is_disabled_with_a_reason(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.status("gone.xml", 410)
+    store.add_feed(url)
+    report = await update_feeds(store, settings_for(loopback_server), now=clock)
+    assert report.results[0].disabled
+    feed = store.get_feed(url)
+    assert not feed.enabled
+    assert feed.disabled_reason == GONE_REASON
+    assert store.get_due_feeds(NOW + timedelta(days=30)) == []
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_error_status_is_recorded_and_backs_off(
+    store: SQLiteStore, loopback_server: LoopbackServer, status: int
+) -> None:
+    url = loopback_server.status("broken.xml", status)
+    store.add_feed(url)
+    settings = settings_for(loopback_server)
+    await update_feeds(store, settings, now=clock)
+    first = store.get_feed(url)
+    assert first.last_error == f"HTTP {status}" and first.error_count == 1
+    await update_feeds(store, settings, feeds=[first], now=clock)
+    second = store.get_feed(url)
+    assert second.error_count == 2
+    assert first.next_check is not None and second.next_check is not None
+    assert second.next_check - NOW > first.next_check - NOW  # the wait doubled
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_retry_after_postpones_only_that_feed(
+    store: SQLiteStore, loopback_server: LoopbackServer, status: int
+) -> None:
+    busy = loopback_server.status("busy.xml", status, headers={"Retry-After": "7200"})
+    fine = loopback_server.feed("fine.xml", rss(("1", "One")))
+    store.add_feed(busy)
+    store.add_feed(fine)
+    settings = Settings(
+        fetch=settings_for(loopback_server).fetch,
+        schedule=ScheduleSettings(interval=600, min_interval=60, max_interval=3600),
+    )
+    report = await update_feeds(store, settings, now=clock)
+    assert {r.url: r.error for r in report.results} == {
+        busy: f"HTTP {status} (retry after 7200 s)",
+        fine: None,
+    }
+    busy_next, fine_next = store.get_feed(busy).next_check, store.get_feed(fine).next_check
+    assert busy_next is not None and busy_next >= NOW + timedelta(seconds=7200)
+    assert fine_next is not None and fine_next < NOW + timedelta(seconds=3600)
+
+
+async def test_permanent_redirect_moves_the_feed_once(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    new = loopback_server.feed("new.xml", rss(("1", "One")))
+    old = loopback_server.redirect("old.xml", new, status=301)
+    store.add_feed(old)
+    report = await update_feeds(store, settings_for(loopback_server), now=clock)
+    assert report.results[0].moved_to == new
+    assert [f.url for f in store.get_feeds()] == [new]
+    assert store.get_feed(new).item_count == 1
+
+
+async def test_permanent_redirect_onto_an_existing_subscription_keeps_both_apart(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    new = loopback_server.feed("new.xml", rss(("1", "One")))
+    old = loopback_server.redirect("old.xml", new, status=308)
+    store.add_feed(old)
+    store.add_feed(new)
+    report = await update_feeds(store, settings_for(loopback_server), now=clock)
+    assert all(r.moved_to is None and r.error is None for r in report.results)
+    assert sorted(f.url for f in store.get_feeds()) == sorted([new, old])
+
+
+async def test_temporary_redirect_keeps_the_stored_url(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    new = loopback_server.feed("new.xml", rss(("1", "One")))
+    old = loopback_server.redirect("old.xml", new, status=302)
+    store.add_feed(old)
+    report = await update_feeds(store, settings_for(loopback_server), now=clock)
+    assert report.results[0].moved_to is None
+    assert store.get_feed(old).item_count == 1
+
+
+async def test_bad_feeds_fail_alone_while_the_others_update(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    good = loopback_server.feed("good.xml", rss(("1", "One")))
+    html = loopback_server.feed(
+        "page.html", b"<html><body>not a feed</body></html>", content_type="text/html"
+    )
+    bomb = loopback_server.gzip_bomb("bomb.xml", 32 * 1024 * 1024)
+    for url in (good, html, bomb):
+        store.add_feed(url)
+    settings = settings_for(loopback_server, max_body_bytes=1024 * 1024)
+    report = await update_feeds(store, settings, now=clock)
+    errors = {r.url: r.error for r in report.errors}
+    assert set(errors) == {html, bomb}
+    assert "over 1048576 bytes" in errors[bomb]
+    assert store.get_feed(good).item_count == 1
+    assert store.get_feed(html).last_error == errors[html]
+
+
+async def test_loopback_feed_without_allow_entry_is_refused_and_recorded(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.feed("a.xml", rss(("1", "One")))
+    store.add_feed(url)
+    report = await update_feeds(store, Settings(), now=clock)
+    assert report.results[0].error is not None
+    assert "non-public address 127.0.0.1" in report.results[0].error
+    assert loopback_server.hits["a.xml"] == 0
+
+
+async def test_allow_entry_from_the_environment_is_honoured(
+    store: SQLiteStore, loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = loopback_server.feed("a.xml", rss(("1", "One")))
+    store.add_feed(url)
+    monkeypatch.setenv("READER_FETCH_ALLOW", f"10.0.0.1:80, {loopback_server.authority}")
+    report = await update_feeds(store, Settings(), now=clock)
+    assert report.new == 1
+
+
+async def test_scorer_scores_new_and_changed_items_only(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.feed("a.xml", rss(("1", "NATO in Asia"), ("2", "Weather")))
+    feed = store.add_feed(url)
+    seen: list[str] = []
+
+    def scorer(texts: Sequence[str]) -> list[tuple[float, list[str]]]:
+        seen.extend(texts)
+        return [(0.9, ["nato"]) if "NATO" in t else (0.1, []) for t in texts]
+
+    settings = settings_for(loopback_server)
+    await update_feeds(store, settings, now=clock, scorer=scorer)
+    scored = {
+        i.title: (i.score, i.score_terms) for i in store.get_items(ItemFilter(source_id=feed.id))
+    }
+    assert scored == {"NATO in Asia": (0.9, ("nato",)), "Weather": (0.1, ())}
+    seen.clear()
+    loopback_server.set_body("a.xml", rss(("1", "NATO in Asia"), ("2", "Weather today")))
+    await update_feeds(store, settings, feeds=[store.get_feed(url)], now=clock, scorer=scorer)
+    assert len(seen) == 1 and "Weather today" in seen[0]
+
+
+async def test_results_are_reported_and_logged_once_per_feed(
+    store: SQLiteStore, loopback_server: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = [loopback_server.feed(f"{n}.xml", rss((str(n), "One"))) for n in range(3)]
+    urls.append(loopback_server.status("down.xml", 500))
+    for url in urls:
+        store.add_feed(url)
+    results: list[FeedResult] = []
+    with caplog.at_level(logging.INFO, logger="reader.update"):
+        report = await update_feeds(
+            store, settings_for(loopback_server), now=clock, on_result=results.append
+        )
+    assert sorted(r.url for r in results) == sorted(urls)
+    assert sorted(r.url for r in report.results) == sorted(urls)
+    lines = [r.getMessage() for r in caplog.records if r.name == "reader.update"]
+    assert len(lines) == 4
+    assert any(line.startswith(f"feed {urls[-1]}: error: HTTP 500") for line in lines)
+    assert any(line.startswith(f"feed {urls[0]}: ok, 1 new, 0 updated") for line in lines)
+
+
+async def test_nothing_due_is_an_empty_report(store: SQLiteStore) -> None:
+    report = await update_feeds(store, Settings(), now=clock)
+    assert report.results == () and report.checked == 0
