@@ -56,6 +56,9 @@ from reader.cli import daemon as daemon_cli  # noqa: E402
 
 cli.add_command(daemon_cli.daemon)
 cli.add_command(daemon_cli.status)
+from reader.cli import tui as tui_cli  # noqa: E402
+
+cli.add_command(tui_cli.tui)
 from reader.cli import fetch as fetch_cli  # noqa: E402
 
 cli.add_command(fetch_cli.fetch)

@@ -1,0 +1,102 @@
+"""`ReaderApp`: the terminal reader. `reader` (or `reader tui`) starts it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from reader.config import Settings
+from reader.models import Feed, FeedResult, UpdateReport
+from reader.store.base import Store
+from reader.tui.screens.help import HelpScreen, KeyRow, binding_rows
+from reader.tui.screens.main import MainScreen, Updater
+from reader.tui.widgets.item_list import ItemList
+
+
+def run_update_now(
+    store: Store,
+    settings: Settings,
+    feeds: Sequence[Feed],
+    on_result: Callable[[FeedResult], None],
+) -> UpdateReport:
+    """Update `feeds` now (the `r` key) with the same code as the daemon and `reader update`."""
+    from reader.update import run_update  # the fetch stack loads only when asked for
+
+    return run_update(store, settings, feeds=feeds, on_result=on_result)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReaderApp(App[None]):
+    """Read, tag and mark the store's items; fast on large stores."""
+
+    TITLE = "reader"
+    CSS_PATH = "reader.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        updater: Updater = run_update_now,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.updater = updater
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.store, self.settings, self.clock, self.updater))
+
+    def key_groups(self) -> list[tuple[str, list[KeyRow]]]:
+        """The keys for the help screen, grouped by where they work."""
+        return [
+            ("Moving", binding_rows(ItemList.BINDINGS)),
+            ("Items and views", binding_rows(MainScreen.BINDINGS)),
+            (
+                "Everywhere",
+                [
+                    *binding_rows(self.BINDINGS),
+                    ("tab", "Next pane (sidebar, list, reading pane)"),
+                    ("ctrl+p", "Command palette"),
+                ],
+            ),
+        ]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_groups()))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every key's action in the command palette, besides Textual's own commands."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for owner, bindings in (
+                (screen, MainScreen.BINDINGS),
+                (screen.query_one(ItemList), ItemList.BINDINGS),
+            ):
+                for binding in bindings:
+                    if isinstance(binding, Binding) and binding.description:
+                        keys = binding.key_display or binding.key
+                        yield SystemCommand(
+                            binding.description,
+                            f"key: {keys}",
+                            partial(owner.run_action, binding.action),
+                        )
+        yield SystemCommand("Keys", "Show every key (?)", self.action_help)

@@ -1,0 +1,89 @@
+"""Messages that carry what workers read from the store back to the screen ("messages up")."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from reader.models import Item, UpdateReport
+from reader.tui.views import View
+
+
+class ViewsLoaded(Message):
+    """The sidebar's views with fresh counts."""
+
+    def __init__(self, views: list[View], counter: int | None) -> None:
+        super().__init__()
+        self.views = views
+        self.counter = counter
+
+
+class ViewLoaded(Message):
+    """A view's size and its first pages, ready for the item list."""
+
+    def __init__(
+        self,
+        view: View,
+        total: int,
+        pages: dict[int, list[Item]],
+        cursor: int,
+        generation: int,
+    ) -> None:
+        super().__init__()
+        self.view = view
+        self.total = total
+        self.pages = pages
+        self.cursor = cursor
+        self.generation = generation
+
+
+class PageLoaded(Message):
+    """One more page of the listed view."""
+
+    def __init__(self, generation: int, page: int, items: list[Item]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
+        self.items = items
+
+
+class ItemLoaded(Message):
+    """An item read again from the store (after opening or marking it)."""
+
+    def __init__(self, item: Item, *, opened: bool = False) -> None:
+        super().__init__()
+        self.item = item
+        self.opened = opened
+
+
+class StoreChanged(Message):
+    """Another process (the daemon) changed the store; the screen reloads what it shows."""
+
+    def __init__(self, counter: int) -> None:
+        super().__init__()
+        self.counter = counter
+
+
+class RefreshProgress(Message):
+    """A refresh has finished `done` of its `total` feeds."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class RefreshFinished(Message):
+    """A refresh started with `r` ended, with a report or an error line."""
+
+    def __init__(self, report: UpdateReport | None, error: str | None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
+class Problem(Message):
+    """A worker hit an error the user should see (one line, plain text)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

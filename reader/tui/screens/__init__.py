@@ -1,0 +1,1 @@
+"""The terminal reader's screens: the main screen and its dialogs."""

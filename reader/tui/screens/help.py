@@ -1,0 +1,59 @@
+"""The help screen (`?`): every key and what it does, read from the bindings themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KeyRow = tuple[str, str]
+
+
+def binding_rows(bindings: Iterable[BindingType]) -> list[KeyRow]:
+    """(keys, description) for each described binding, in declaration order."""
+    rows: list[KeyRow] = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        keys = binding.key_display or " / ".join(binding.key.split(","))
+        rows.append((keys, binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys in groups; any of escape, q or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close help"),
+    ]
+
+    def __init__(self, groups: list[tuple[str, list[KeyRow]]]) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for title, rows in self.groups:
+            table.add_row(Text(title, style="bold underline"), Text())
+            for keys, description in rows:
+                table.add_row(Text(keys), Text(description))
+            table.add_row(Text(), Text())
+        with VerticalScroll(id="dialog"):
+            yield Static(Text("Keys", style="bold"), id="help-title")
+            yield Static(table, id="help-keys")
+            yield Static(
+                Text("Every action is also in the command palette (ctrl+p). Esc closes."),
+                id="help-hint",
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

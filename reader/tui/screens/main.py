@@ -1,0 +1,546 @@
+"""The main screen: sidebar of views, item list, reading pane, status line and footer.
+
+It owns the store conversation: every read and write runs in a thread worker and comes
+back as a message, so the event loop never waits on the database or the network.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from reader.config import Settings
+from reader.exceptions import InvalidSearchQueryError, ReaderError
+from reader.models import Feed, FeedResult, Item, ItemFilter, UpdateReport
+from reader.store.base import Store
+from reader.textsafe import plain
+from reader.tui.messages import (
+    ItemLoaded,
+    PageLoaded,
+    Problem,
+    RefreshFinished,
+    RefreshProgress,
+    StoreChanged,
+    ViewLoaded,
+    ViewsLoaded,
+)
+from reader.tui.pages import count_view, fetch_page, find_row, page_of
+from reader.tui.render import query_words
+from reader.tui.screens.confirm import ConfirmScreen
+from reader.tui.screens.prompt import PromptScreen
+from reader.tui.views import View, build_views, search_view, story_view
+from reader.tui.widgets.item_list import ItemList
+from reader.tui.widgets.reading_pane import ReadingPane
+from reader.tui.widgets.sidebar import Sidebar
+
+Updater = Callable[[Store, Settings, Sequence[Feed], Callable[[FeedResult], None]], UpdateReport]
+"""Updates the given feeds, reporting each result as it ends (`reader.update.run_update`)."""
+
+SEARCH_LIMIT = 500
+"""Most search results listed."""
+
+
+def summarize(report: UpdateReport) -> str:
+    """One status line for a finished refresh."""
+    line = f"Refreshed {report.checked} feeds: {report.new} new, {report.updated} updated"
+    if report.errors:
+        line += f", {len(report.errors)} failed"
+    return line
+
+
+class MainScreen(Screen[None]):
+    """Read, tag and mark items of one view at a time."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m,space", "toggle_read", "Read/unread", key_display="m"),
+        Binding("s", "toggle_star", "Star"),
+        Binding("t", "add_tag", "Tag"),
+        Binding("u", "remove_tag", "Untag"),
+        Binding("A", "mark_view_read", "All read", key_display="A"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("o", "open_link", "Browser"),
+        Binding("S", "show_story", "Story", key_display="S"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        updater: Updater,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.updater = updater
+        self.views: list[View] = []
+        self.view: View | None = None
+        self.previous_view: View | None = None
+        self.generation = 0
+        self.counter: int | None = None
+        self.refreshing = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            with Vertical(id="main"):
+                yield ItemList(self.clock, id="items")
+                yield ReadingPane(self.clock, id="pane")
+        with Horizontal(id="statusbar"):
+            yield Static(Text("Loading…"), id="status")
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#progress", ProgressBar).display = False
+        self.query_one(ItemList).focus()
+        self.load_views(first=True)
+        every = self.settings.reader.refresh_every
+        if every > 0:
+            self.set_interval(every, self.check_for_changes)
+
+    # -- small helpers ----------------------------------------------------------------------
+
+    @property
+    def item_list(self) -> ItemList:
+        return self.query_one(ItemList)
+
+    @property
+    def pane(self) -> ReadingPane:
+        return self.query_one(ReadingPane)
+
+    def set_status(self, text: str, style: str = "") -> None:
+        self.query_one("#status", Static).update(Text(plain(text), style=style))
+
+    def describe_position(self) -> None:
+        """The status line: which view, how many items, where the cursor is."""
+        if self.view is None:
+            return
+        items = self.item_list
+        where = f"{items.cursor + 1:,}/{items.total:,}" if items.total else "empty"
+        self.set_status(f"{self.view.label} · {where} · {self.view.unread:,} unread")
+
+    # -- loading (workers) ------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="views")
+    def load_views(self, first: bool = False) -> None:
+        """Read the sidebar's views and counts; the first time, list the Topic view."""
+        counter = self.store.change_counter()
+        views = build_views(self.store, self.settings)
+        if get_current_worker().is_cancelled:
+            return
+        self.post_message(ViewsLoaded(views, counter if first else None))
+        if first and views:
+            self.load_view(views[0])
+
+    def load_view(self, view: View, *, keep_item: int | None = None, near: int = 0) -> None:
+        """List `view`; on a reload keep the cursor on `keep_item` (else near row `near`)."""
+        self.generation += 1
+        self._load_view(view, self.generation, keep_item, near)
+
+    @work(thread=True, exclusive=True, group="view")
+    def _load_view(self, view: View, generation: int, keep_item: int | None, near: int) -> None:
+        total = count_view(self.store, view)
+        cursor = min(near, max(0, total - 1))
+        pages: dict[int, list[Item]] = {}
+        if keep_item is not None:
+            found = find_row(self.store, view, keep_item, near, total)
+            if found is not None:
+                cursor, pages = found
+        page = page_of(cursor)
+        if page not in pages:
+            pages[page] = fetch_page(self.store, view, page)
+        if not get_current_worker().is_cancelled:
+            self.post_message(ViewLoaded(view, total, pages, cursor, generation))
+
+    @work(thread=True, group="pages")
+    def load_page(self, view: View, generation: int, page: int) -> None:
+        self.post_message(PageLoaded(generation, page, fetch_page(self.store, view, page)))
+
+    @work(thread=True, exclusive=True, group="poll")
+    def check_for_changes(self) -> None:
+        """The cheap periodic check: has any process changed the store since we looked?"""
+        counter = self.store.change_counter()
+        if self.counter is not None and counter != self.counter:
+            self.post_message(StoreChanged(counter))
+
+    def note_own_write(self) -> None:
+        """After one write of ours, accept the counter it made, so it causes no reload.
+
+        A write bumps the counter by exactly one; anything more means another process
+        wrote too, and the next check reloads as usual. Runs in the writing worker.
+        """
+        counter = self.store.change_counter()
+        if self.counter is not None and counter == self.counter + 1:
+            self.counter = counter
+
+    # -- results coming back (messages up) --------------------------------------------------
+
+    def on_views_loaded(self, message: ViewsLoaded) -> None:
+        if message.counter is not None:
+            self.counter = message.counter
+        self.views = message.views
+        sidebar = self.query_one(Sidebar)
+        if self.view is not None:
+            fresh = {v.key: v for v in message.views}
+            if self.view.key in fresh:
+                self.view = fresh[self.view.key]
+            extra = [self.view] if self.view.key not in fresh else []
+            sidebar.current = self.view.key
+            sidebar.set_views(self._with_transient(message.views + extra))
+        else:
+            sidebar.current = message.views[0].key if message.views else None
+            sidebar.set_views(message.views)
+        self.describe_position()
+
+    def _with_transient(self, views: list[View]) -> list[View]:
+        """Search and story views stay in the sidebar (after the fixed four) while in use."""
+        transient = [v for v in views if v.key in ("search", "story")]
+        others = [v for v in views if v.key not in ("search", "story")]
+        return others[:4] + transient + others[4:]
+
+    def on_view_loaded(self, message: ViewLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        self.view = message.view
+        self.item_list.show(
+            message.view, message.total, message.pages, message.cursor, message.generation
+        )
+        self.describe_position()
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        self.item_list.add_page(message.generation, message.page, message.items)
+
+    def on_item_list_page_needed(self, message: ItemList.PageNeeded) -> None:
+        if self.view is not None and message.generation == self.generation:
+            self.load_page(self.view, message.generation, message.page)
+
+    def on_item_list_highlighted(self, message: ItemList.Highlighted) -> None:
+        self.describe_position()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """New items (or marks) from another process: refresh counts and the list in place."""
+        self.counter = message.counter
+        self.load_views()
+        self.reload_current()
+
+    def reload_current(self) -> None:
+        """Read the listed view again, keeping the cursor on the same item."""
+        if self.view is None:
+            return
+        current = self.item_list.current_item
+        self.load_view(
+            self.view,
+            keep_item=current.id if current is not None else None,
+            near=self.item_list.cursor,
+        )
+
+    def on_problem(self, message: Problem) -> None:
+        self.notify(message.text, severity="error", markup=False)
+
+    @on(Sidebar.ViewChosen)
+    def view_chosen(self, message: Sidebar.ViewChosen) -> None:
+        if self.view is None or message.view.key != self.view.key:
+            self.load_view(message.view)
+
+    @on(Sidebar.ViewSelected)
+    def view_selected(self, message: Sidebar.ViewSelected) -> None:
+        self.item_list.focus()
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @on(ItemList.Opened)
+    def item_opened(self, message: ItemList.Opened) -> None:
+        self.open_item(message.item.id, self.settings.reader.mark_read_on_open)
+
+    @work(thread=True, exclusive=True, group="open")
+    def open_item(self, item_id: int, mark_read: bool) -> None:
+        """Read the item with its body and (per settings) mark it read."""
+        try:
+            if mark_read:
+                self.store.mark_items([item_id], read=True)
+                self.note_own_write()
+            item = self.store.get_item(item_id)
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
+        self.post_message(ItemLoaded(item, opened=True))
+        if mark_read:
+            self.load_views()
+
+    def on_item_loaded(self, message: ItemLoaded) -> None:
+        item = message.item
+        self.item_list.update_item(item)
+        if message.opened:
+            words = query_words(self.view.query) if self.view is not None else []
+            self.pane.show(item, words)
+        else:
+            self.pane.refresh_marks(item)
+
+    # -- marks and tags (written at once) ---------------------------------------------------
+
+    def _target(self) -> Item | None:
+        """The item actions apply to: the one under the cursor."""
+        item = self.item_list.current_item
+        if item is None:
+            self.notify("No item here.", severity="warning", markup=False)
+        return item
+
+    def action_toggle_read(self) -> None:
+        item = self._target()
+        if item is not None:
+            self.write_marks(item, read=not item.read)
+
+    def action_toggle_star(self) -> None:
+        item = self._target()
+        if item is not None:
+            self.write_marks(item, starred=not item.starred)
+
+    @work(thread=True, group="marks")
+    def write_marks(
+        self, item: Item, *, read: bool | None = None, starred: bool | None = None
+    ) -> None:
+        try:
+            self.store.mark_items([item.id], read=read, starred=starred)
+            self.note_own_write()
+            fresh = self.store.get_items(ItemFilter(ids=(item.id,)))
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
+        if fresh:
+            self.post_message(ItemLoaded(fresh[0]))
+        self.load_views()
+
+    def action_add_tag(self) -> None:
+        item = self._target()
+        if item is None:
+            return
+        known = sorted({v.label for v in self.views if v.key.startswith("tag:")}, key=str.lower)
+
+        def added(tag: str | None) -> None:
+            if tag:
+                self.write_tags(item, add=tag)
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Tag “{plain(item.title or '(untitled)')[:60]}” with:",
+                placeholder="tag name",
+                suggestions=known,
+                hint="→ completes an existing tag · enter adds · esc cancels",
+            ),
+            added,
+        )
+
+    def action_remove_tag(self) -> None:
+        item = self._target()
+        if item is None:
+            return
+        if not item.tags:
+            self.notify("This item has no tags.", markup=False)
+            return
+        if len(item.tags) == 1:
+            self.write_tags(item, remove=item.tags[0])
+            return
+
+        def removed(tag: str | None) -> None:
+            if tag:
+                self.write_tags(item, remove=tag)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Remove which tag? " + ", ".join(plain(t) for t in item.tags),
+                placeholder="tag name",
+                suggestions=list(item.tags),
+            ),
+            removed,
+        )
+
+    @work(thread=True, group="marks")
+    def write_tags(self, item: Item, *, add: str | None = None, remove: str | None = None) -> None:
+        try:
+            if add is not None:
+                self.store.add_tags(item.id, [add])
+            if remove is not None:
+                self.store.remove_tags(item.id, [remove])
+            self.note_own_write()
+            fresh = self.store.get_items(ItemFilter(ids=(item.id,)))
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
+        if fresh:
+            self.post_message(ItemLoaded(fresh[0]))
+        self.load_views()
+
+    def action_mark_view_read(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        question = Text("Mark every item in ")
+        question.append(view.label, style="bold")
+        question.append(f" read? ({view.unread:,} unread)")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.mark_view_read(view)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(thread=True, group="marks")
+    def mark_view_read(self, view: View) -> None:
+        try:
+            changed = self.store.mark_all_read(view.where)
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
+        self.app.call_from_thread(self.notify, f"Marked {changed:,} items read.", markup=False)
+        self.load_views()
+        self.app.call_from_thread(self.reload_current)
+
+    # -- search and story -------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        def searched(query: str | None) -> None:
+            if query:
+                self.run_search(query)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Search",
+                placeholder='words, "a phrase", title:japan, nato OR aukus',
+                hint="full-text search over titles, sources, authors and bodies",
+            ),
+            searched,
+        )
+
+    @work(thread=True, exclusive=True, group="search")
+    def run_search(self, query: str) -> None:
+        try:
+            hits = self.store.search(query, limit=SEARCH_LIMIT)
+            ids = tuple(hit.item.id for hit in hits)
+            unread = sum(not hit.item.read for hit in hits)
+        except InvalidSearchQueryError as exc:
+            self.post_message(Problem(str(exc)))
+            return
+        self.app.call_from_thread(self.show_transient, search_view(query, ids, unread))
+
+    def action_show_story(self) -> None:
+        item = self._target()
+        if item is None:
+            return
+        if item.story_id is None or item.story_size < 2:
+            self.notify("No other source reports this story.", markup=False)
+            return
+        self.load_story(item)
+
+    @work(thread=True, group="search")
+    def load_story(self, item: Item) -> None:
+        assert item.story_id is not None
+        unread = self.store.count_items(ItemFilter(story_id=item.story_id, unread=True))
+        view = story_view(item.story_id, item.title or "(untitled)", unread)
+        self.app.call_from_thread(self.show_transient, view)
+
+    def show_transient(self, view: View) -> None:
+        """List a search or story view and add it to the sidebar."""
+        if self.view is not None and self.view.key not in ("search", "story"):
+            self.previous_view = self.view
+        self.view = view
+        views = [v for v in self.views if v.key != view.key] + [view]
+        sidebar = self.query_one(Sidebar)
+        sidebar.current = view.key
+        sidebar.set_views(self._with_transient(views))
+        self.load_view(view)
+        self.item_list.focus()
+
+    def action_back(self) -> None:
+        """Leave a search or story view for the view listed before it."""
+        if self.view is not None and self.view.key in ("search", "story"):
+            target = self.previous_view or (self.views[0] if self.views else None)
+            if target is not None:
+                self.query_one(Sidebar).choose(target.key)
+                self.load_view(target)
+
+    # -- the outside world ------------------------------------------------------------------
+
+    def action_open_link(self) -> None:
+        item = self._target()
+        if item is None:
+            return
+        link = item.link or ""
+        if not link.startswith(("http://", "https://")):
+            self.notify("This item has no web link.", markup=False)
+            return
+        self.open_in_browser(link)
+
+    @work(thread=True, group="browser")
+    def open_in_browser(self, link: str) -> None:
+        # `webbrowser` starts the browser without a shell, with the URL as one argument.
+        opened = webbrowser.open(link, new=2)
+        if not opened:
+            self.post_message(Problem(f"No browser could open {plain(link)}"))
+
+    def action_refresh(self) -> None:
+        if self.refreshing:
+            self.notify("A refresh is already running.", markup=False)
+            return
+        self.refreshing = True
+        self.query_one("#progress", ProgressBar).display = True
+        self.set_status("Refreshing feeds…")
+        self.run_refresh()
+
+    @work(thread=True, exclusive=True, group="refresh")
+    def run_refresh(self) -> None:
+        done = 0
+
+        def one_done(result: FeedResult) -> None:
+            nonlocal done
+            done += 1
+            self.post_message(RefreshProgress(done, len(feeds)))
+
+        try:
+            feeds = [feed for feed in self.store.get_feeds() if feed.enabled]
+            self.post_message(RefreshProgress(0, len(feeds)))
+            report = self.updater(self.store, self.settings, feeds, one_done)
+        except ReaderError as exc:
+            self.post_message(RefreshFinished(None, str(exc)))
+            return
+        self.post_message(RefreshFinished(report, None))
+
+    def on_refresh_progress(self, message: RefreshProgress) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=max(1, message.total), progress=message.done)
+        self.set_status(f"Refreshing feeds… {message.done}/{message.total}")
+
+    def on_refresh_finished(self, message: RefreshFinished) -> None:
+        self.refreshing = False
+        self.query_one("#progress", ProgressBar).display = False
+        if message.report is not None:
+            line = summarize(message.report)
+            self.notify(line, markup=False)
+            self.set_status(line)
+        else:
+            self.notify(f"Refresh failed: {message.error}", severity="error", markup=False)
+            self.set_status(f"Refresh failed: {message.error}", "red")
+        self.counter = None  # forget the counter so the next check takes it fresh
+        self.load_views(first=False)
+        self.reload_current()
+        self._take_counter()
+
+    @work(thread=True, group="poll")
+    def _take_counter(self) -> None:
+        counter = self.store.change_counter()
+        self.app.call_from_thread(setattr, self, "counter", counter)
