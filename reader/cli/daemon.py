@@ -117,9 +117,11 @@ def status(app: AppContext, as_json: bool, next_count: int) -> None:
 
 
 def _relative(delta: timedelta) -> str:
-    """A short human span: "in 5m", "3h ago"."""
-    seconds = int(delta.total_seconds())
+    """A short human span: "in 5m", "3h ago", "now"."""
+    seconds = round(delta.total_seconds())
     span = abs(seconds)
+    if span == 0:
+        return "now"
     if span < 60:
         text = f"{span}s"
     elif span < 3600:

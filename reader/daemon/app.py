@@ -184,6 +184,7 @@ class Daemon:
             self._tracked,
             args=[DISPATCH_JOB, self.dispatch],
             id=DISPATCH_JOB,
+            name=DISPATCH_JOB,
             seconds=max(schedule.dispatch_every, 1),
             **common,
         )
@@ -193,6 +194,7 @@ class Daemon:
                 self._tracked,
                 args=[RETENTION_JOB, self.prune],
                 id=RETENTION_JOB,
+                name=RETENTION_JOB,
                 seconds=max(retention.every, 1),
                 **common,
             )
@@ -201,6 +203,7 @@ class Daemon:
                 self._tracked,
                 args=[job.name, _as_coroutine_function(job.run)],
                 id=job.name,
+                name=job.name,
                 seconds=max(job.every, 0.1),
                 **common,
             )
@@ -248,7 +251,9 @@ class Daemon:
                 now=self._now,
                 scorer=self._scorer,
             )
-            logger.info(
+            busy = report.new or report.updated or report.errors
+            logger.log(
+                logging.INFO if busy else logging.DEBUG,
                 "dispatch: %d feeds checked, %d new, %d updated, %d not modified, %d errors"
                 " in %.2fs",
                 report.checked,

@@ -60,7 +60,9 @@ def setup_logging(level: str, log_path: Path | None) -> list[logging.Handler]:
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(_SkipBusyDispatch())
-    for name, logger_level in ((LOGGER_NAME, number), ("apscheduler", max(number, logging.INFO))):
+    # APScheduler says "running job" / "executed" at INFO for every dispatch: only in DEBUG.
+    scheduler_level = number if number <= logging.DEBUG else max(number, logging.WARNING)
+    for name, logger_level in ((LOGGER_NAME, number), ("apscheduler", scheduler_level)):
         logger = logging.getLogger(name)
         logger.setLevel(logger_level)
         logger.propagate = False
