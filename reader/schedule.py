@@ -9,7 +9,8 @@ The rules, in the order they apply:
 2. What the server said it caches for (RSS ``<ttl>``, ``Cache-Control: max-age``,
    ``Expires``) is a lower bound: we never ask sooner, but never wait past `max_interval`
    for it either.
-3. A little jitter (up to `JITTER_SHARE` of the interval) spreads feeds of one host out.
+3. A little jitter (up to `JITTER_SHARE` of the interval) spreads feeds of one host out:
+   added, or taken off where adding would pass `max_interval`.
 4. After consecutive errors the wait doubles per error, capped at `max_backoff`.
 5. ``Retry-After`` (429/503) is honoured for that feed, capped at the longest of
    `max_backoff` and `max_interval` so a silly header cannot park a feed for a year.
@@ -67,10 +68,15 @@ def check_delay(
     high = float(max(settings.max_interval, low))
 
     interval = _clamp(base_interval(feed, outcome, settings), low, high)
+    floor = low
     server_hint = server_min_delay(outcome)
     if server_hint is not None:
-        interval = max(interval, min(server_hint, high))
-    delay = min(interval * (1.0 + JITTER_SHARE * jitter), max(high, interval))
+        floor = max(floor, min(server_hint, high))
+        interval = max(interval, floor)
+    spread = interval * JITTER_SHARE * jitter
+    # Jitter goes up, except where that would pass max_interval: there it goes down (never
+    # below min_interval or the server's hint), so feeds at the cap still spread out.
+    delay = interval + spread if interval + spread <= high else max(interval - spread, floor)
 
     if outcome.error_count > 0:
         doublings = min(outcome.error_count - 1, _MAX_DOUBLINGS)

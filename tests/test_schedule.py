@@ -138,9 +138,16 @@ def test_jitter_adds_up_to_a_tenth_of_the_interval() -> None:
     assert check_delay(FEED, outcome, SETTINGS, jitter=0.999) < 1800 * 1.1
 
 
-def test_jitter_never_pushes_past_max_interval() -> None:
+def test_jitter_at_max_interval_goes_down_instead_of_past_it() -> None:
     slow = Feed(id=1, url=FEED.url, update_interval=86400)
-    assert check_delay(slow, CheckOutcome(checked=NOW), SETTINGS, jitter=0.9) == 86400
+    assert check_delay(slow, CheckOutcome(checked=NOW), SETTINGS, jitter=0.5) == 86400 * 0.95
+
+
+def test_jitter_never_goes_below_min_interval_or_the_server_hint() -> None:
+    pinned = ScheduleSettings(interval=60, min_interval=60, max_interval=60)
+    assert check_delay(FEED, CheckOutcome(checked=NOW), pinned, jitter=0.9) == 60
+    hinted = CheckOutcome(checked=NOW, ttl=10**6)
+    assert check_delay(FEED, hinted, SETTINGS, jitter=0.9) == 86400
 
 
 def test_jitter_outside_the_unit_range_is_refused() -> None:
