@@ -21,7 +21,7 @@ from reader.parse.sanitize import (
     sanitize_html,
     text_to_html,
 )
-from reader.textsafe import plain
+from reader.textsafe import plain, strip_controls
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def build_item(raw: RawEntry, limits: Limits) -> ParsedItem:
     link = safe_link(raw.link, base=raw.link_base)
     if link is not None:
         link = link[:cap]
-    guid = plain(raw.guid)[:cap] if raw.guid else ""
+    guid = plain(strip_controls(raw.guid))[:cap] if raw.guid else ""
     identity = guid or link or _content_identity(title, content_html)
     return ParsedItem(
         identity=identity,

@@ -33,13 +33,13 @@ _MAX_TTL_MINUTES = 366 * 24 * 60
 def _is_html(detail: Mapping[str, Any] | None) -> bool:
     if not detail:
         return False
-    return str(detail.get("type", "")).lower() in _HTML_TYPES
+    return str(_get(detail, "type") or "").lower() in _HTML_TYPES
 
 
 def _body(detail: Mapping[str, Any] | None, value: Any, fallback_base: str) -> Body | None:
     if not isinstance(value, str) or not value:
         return None
-    base = detail.get("base") if detail else None
+    base = _get(detail, "base") if detail else None
     return Body(
         value=value,
         is_html=_is_html(detail),
@@ -47,29 +47,38 @@ def _body(detail: Mapping[str, Any] | None, value: Any, fallback_base: str) -> B
     )
 
 
+def _get(mapping: Mapping[str, Any], key: str) -> Any:
+    """A key's own value: FeedParserDict.get falls back across keys (updated -> published)."""
+    return dict.get(mapping, key) if isinstance(mapping, dict) else mapping.get(key)
+
+
 def _content(entry: Mapping[str, Any], url: str) -> Body | None:
     """The entry's main body: the first HTML `content`, else the first `content` of any type."""
-    contents = [c for c in entry.get("content") or () if isinstance(c, Mapping)]
+    contents = [c for c in _get(entry, "content") or () if isinstance(c, Mapping)]
     if not contents:
         return None
     chosen = next((c for c in contents if _is_html(c)), contents[0])
-    return _body(chosen, chosen.get("value"), url)
+    return _body(chosen, _get(chosen, "value"), url)
+
+
+def _text(entry: Mapping[str, Any], key: str) -> str | None:
+    value = _get(entry, key)
+    return value if isinstance(value, str) else None
 
 
 def _raw_entry(entry: Mapping[str, Any], url: str) -> RawEntry:
-    title = entry.get("title")
-    author = entry.get("author")
+    guid = _get(entry, "id")
     return RawEntry(
-        guid=str(entry["id"]) if entry.get("id") else None,
-        link=entry.get("link") if isinstance(entry.get("link"), str) else None,
+        guid=str(guid) if guid else None,
+        link=_text(entry, "link"),
         link_base=url,
-        title=title if isinstance(title, str) else None,
-        title_is_html=_is_html(entry.get("title_detail")),
-        author=author if isinstance(author, str) else None,
-        published=from_struct_time(entry.get("published_parsed")),
-        updated=from_struct_time(entry.get("updated_parsed")),
+        title=_text(entry, "title"),
+        title_is_html=_is_html(_get(entry, "title_detail")),
+        author=_text(entry, "author"),
+        published=from_struct_time(_get(entry, "published_parsed")),
+        updated=from_struct_time(_get(entry, "updated_parsed")),
         content=_content(entry, url),
-        summary=_body(entry.get("summary_detail"), entry.get("summary"), url),
+        summary=_body(_get(entry, "summary_detail"), _get(entry, "summary"), url),
     )
 
 
@@ -122,11 +131,14 @@ def parse_xml(body: bytes, *, url: str, content_type: str | None, limits: Limits
     exc = result.get("bozo_exception") if result.get("bozo") else None
     cap = limits.max_field_chars
     title = one_line_text(
-        feed_meta.get("title") if isinstance(feed_meta.get("title"), str) else None,
-        is_html=_is_html(feed_meta.get("title_detail")),
+        _text(feed_meta, "title"),
+        is_html=_is_html(_get(feed_meta, "title_detail")),
         max_chars=cap,
     )
-    if not entries and not version and not title:
+    # No entries and nothing naming the feed: not a feed. A truncated document that got as far
+    # as `<rss version="2.0">` has a version but is unusable all the same.
+    broken = isinstance(exc, xml.sax.SAXException)
+    if not entries and not title and (not version or broken):
         raise ParseError(url, _not_a_feed_reason(body, content_type, exc))
     items = unique(build_item(_raw_entry(e, url), limits) for e in entries[: limits.max_items])
     warnings: list[str] = []
@@ -135,13 +147,13 @@ def parse_xml(body: bytes, *, url: str, content_type: str | None, limits: Limits
         warnings.append(f"{type(exc).__name__}: {_describe(exc)}")
     if len(entries) > limits.max_items:
         warnings.append(f"kept the first {limits.max_items} of {len(entries)} entries")
-    link = feed_meta.get("link")
+    link = _text(feed_meta, "link")
     return ParsedFeed(
         url=url,
         title=title,
-        link=safe_link(link if isinstance(link, str) else None, base=url),
+        link=safe_link(link, base=url),
         items=items,
-        ttl=_ttl_seconds(feed_meta.get("ttl")),
+        ttl=_ttl_seconds(_get(feed_meta, "ttl")),
         version=version,
         warnings=tuple(warnings),
     )

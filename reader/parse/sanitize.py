@@ -41,6 +41,49 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n[ \n]*\n")
 _LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
+_TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+
+MAX_NESTING = 512
+"""Deeper markup is flattened to text: html5ever's cost grows with depth squared (100,000 nested
+`<div>`s take nh3 most of a minute), and no real article nests this deep."""
+_TAGS_BEFORE_DEPTH_CHECK = 2 * MAX_NESTING
+
+
+def nesting_exceeds(fragment: str, limit: int = MAX_NESTING) -> bool:
+    """True when open (non-void) tags nest deeper than `limit` anywhere in the fragment.
+
+    Cheap for ordinary content: only fragments with many tags are scanned at all.
+    """
+    if fragment.count("<") <= _TAGS_BEFORE_DEPTH_CHECK:
+        return False
+    depth = 0
+    for match in _TAG_TOKEN.finditer(fragment):
+        closing, name, self_closing = match.groups()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closing and name.lower() not in _VOID_TAGS:
+            depth += 1
+            if depth > limit:
+                return True
+    return False
 
 
 def is_absolute_http_url(url: str | None) -> bool:
@@ -62,9 +105,18 @@ def sanitize_html(fragment: str, *, base: str | None, max_chars: int) -> str:
     The input is capped before cleaning (bounding the work) and the output after it.
     """
     source = strip_controls(fragment[:max_chars])
+    if nesting_exceeds(source):
+        # Pathological nesting: keep the words, drop the structure (see MAX_NESTING).
+        return text_to_html(html.unescape(_TAG.sub(" ", source)), max_chars=max_chars)
     url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"] = (
         ("rewrite_with_base", base) if base is not None and is_absolute_http_url(base) else "deny"
     )
+    return _clean_within(source, max_chars, url_relative)
+
+
+def _clean(
+    source: str, url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"]
+) -> str:
     try:
         cleaned = nh3.clean(
             source,
@@ -75,20 +127,35 @@ def sanitize_html(fragment: str, *, base: str | None, max_chars: int) -> str:
             link_rel="noopener noreferrer nofollow",
         )
     except ValueError:
-        # nh3 rejects a base it cannot parse as a URL; fall back to dropping relative links.
-        cleaned = nh3.clean(
-            source,
-            tags=set(_TAGS),
-            attributes=_ATTRIBUTES,
-            url_schemes=set(LINK_SCHEMES),
-            url_relative="deny",
-            link_rel="noopener noreferrer nofollow",
-        )
-    if len(cleaned) > max_chars:
-        # Resolution made it longer than the cap; cut and clean again so no tag is left open
-        # or half-written.
-        cleaned = nh3.clean(cleaned[:max_chars], url_relative="deny")
+        # nh3 rejects a base it cannot parse as a URL; drop relative links instead.
+        if url_relative == "deny":
+            raise
+        return _clean(source, "deny")
     return strip_controls(cleaned)
+
+
+def _clean_within(
+    source: str,
+    max_chars: int,
+    url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"] = "deny",
+) -> str:
+    """Clean `source`, cutting the input shorter until the clean output fits `max_chars`.
+
+    Cleaning can lengthen a cut fragment (closing tags, absolute URLs, `rel` attributes); the
+    output is never cut itself, as that could leave half a tag.
+    """
+    limit = max_chars
+    for _attempt in range(4):
+        cleaned = _clean(source[:limit], url_relative)
+        if len(cleaned) <= max_chars:
+            return cleaned
+        limit -= len(cleaned) - max_chars + 16
+        if limit <= 0:
+            break
+    # Markup overhead alone exceeds the cap: keep escaped words only (escaping grows text at
+    # most five-fold, "&" -> "&amp;").
+    words = html.unescape(_TAG.sub(" ", source[:max_chars]))
+    return html.escape(" ".join(words.split())[: max_chars // 5], quote=False)
 
 
 def text_to_html(text: str, *, max_chars: int) -> str:
@@ -97,7 +164,7 @@ def text_to_html(text: str, *, max_chars: int) -> str:
     body = "".join(
         "<p>" + html.escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs if p
     )
-    return body if len(body) <= max_chars else nh3.clean(body[:max_chars])
+    return body if len(body) <= max_chars else _clean_within(body, max_chars)
 
 
 def html_to_text(cleaned_html: str) -> str:
@@ -120,7 +187,8 @@ def one_line_text(value: str | None, *, is_html: bool, max_chars: int) -> str | 
         return None
     if is_html and _LOOKS_LIKE_MARKUP.search(value):
         value = html_to_text(nh3.clean(strip_controls(value[:max_chars]), tags=set()))
-    result = plain(value)[:max_chars]
+    # Controls vanish (ESC must not leave a gap); line breaks and tabs fold to spaces.
+    result = plain(strip_controls(value))[:max_chars]
     return result or None
 
 
