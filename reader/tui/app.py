@@ -14,7 +14,7 @@ from textual.screen import Screen
 from reader.config import Settings
 from reader.models import Feed, FeedResult, UpdateReport
 from reader.store.base import Store
-from reader.tui.screens.help import HelpScreen, KeyRow, binding_rows
+from reader.tui.screens.help import HelpScreen, KeyRow, binding_rows, key_names
 from reader.tui.screens.main import MainScreen, Updater
 from reader.tui.widgets.item_list import ItemList
 
@@ -43,8 +43,8 @@ class ReaderApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit", tooltip="Quit the reader"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
     ]
 
     def __init__(
@@ -74,6 +74,7 @@ class ReaderApp(App[None]):
                 [
                     *binding_rows(self.BINDINGS),
                     ("tab", "Next pane (sidebar, list, reading pane)"),
+                    ("enter", "In the sidebar: go to the view's items"),
                     ("ctrl+p", "Command palette"),
                 ],
             ),
@@ -93,10 +94,9 @@ class ReaderApp(App[None]):
             ):
                 for binding in bindings:
                     if isinstance(binding, Binding) and binding.description:
-                        keys = binding.key_display or binding.key
                         yield SystemCommand(
-                            binding.description,
-                            f"key: {keys}",
+                            binding.tooltip or binding.description,
+                            f"key: {key_names(binding)}",
                             partial(owner.run_action, binding.action),
                         )
         yield SystemCommand("Keys", "Show every key (?)", self.action_help)

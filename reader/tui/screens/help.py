@@ -16,14 +16,28 @@ from textual.widgets import Static
 KeyRow = tuple[str, str]
 
 
+_KEY_NAMES = {
+    "down": "↓",
+    "up": "↑",
+    "slash": "/",
+    "question_mark": "?",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "escape": "esc",
+}
+
+
+def key_names(binding: Binding) -> str:
+    """Every key of a binding, as a user reads them (``j / ↓``)."""
+    return " / ".join(_KEY_NAMES.get(key, key) for key in binding.key.split(","))
+
+
 def binding_rows(bindings: Iterable[BindingType]) -> list[KeyRow]:
-    """(keys, description) for each described binding, in declaration order."""
+    """(keys, what they do) for each described binding, in declaration order."""
     rows: list[KeyRow] = []
     for binding in bindings:
-        if not isinstance(binding, Binding) or not binding.description:
-            continue
-        keys = binding.key_display or " / ".join(binding.key.split(","))
-        rows.append((keys, binding.description))
+        if isinstance(binding, Binding) and binding.description:
+            rows.append((key_names(binding), binding.tooltip or binding.description))
     return rows
 
 

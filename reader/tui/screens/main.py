@@ -63,17 +63,16 @@ class MainScreen(Screen[None]):
     """Read, tag and mark items of one view at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m,space", "toggle_read", "Read/unread", key_display="m"),
-        Binding("s", "toggle_star", "Star"),
-        Binding("t", "add_tag", "Tag"),
-        Binding("u", "remove_tag", "Untag"),
-        Binding("A", "mark_view_read", "All read", key_display="A"),
-        Binding("slash", "search", "Search", key_display="/"),
-        Binding("o", "open_link", "Browser"),
-        Binding("S", "show_story", "Story", key_display="S"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("escape", "back", "Back", show=False),
-        Binding("tab", "app.focus_next", "Next pane", show=False),
+        Binding("m,space", "toggle_read", "Read", key_display="m", tooltip="Toggle read/unread"),
+        Binding("s", "toggle_star", "Star", tooltip="Star or unstar the item"),
+        Binding("t", "add_tag", "Tag", tooltip="Add a tag to the item"),
+        Binding("u", "remove_tag", "Untag", tooltip="Remove a tag from the item"),
+        Binding("A", "mark_view_read", "All read", tooltip="Mark everything in this view read"),
+        Binding("slash", "search", "Search", key_display="/", tooltip="Full-text search"),
+        Binding("o", "open_link", "Link", tooltip="Open the original link in the browser"),
+        Binding("S", "show_story", "Story", tooltip="List every source's report of this story"),
+        Binding("r", "refresh", "Refresh", tooltip="Update all feeds now"),
+        Binding("escape", "back", "Back", show=False, tooltip="Back from a search or story"),
     ]
 
     def __init__(
@@ -103,8 +102,9 @@ class MainScreen(Screen[None]):
                 yield ReadingPane(self.clock, id="pane")
         with Horizontal(id="statusbar"):
             yield Static(Text("Loading…"), id="status")
+            yield Static(Text(), id="note")
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
@@ -124,8 +124,13 @@ class MainScreen(Screen[None]):
     def pane(self) -> ReadingPane:
         return self.query_one(ReadingPane)
 
-    def set_status(self, text: str, style: str = "") -> None:
-        self.query_one("#status", Static).update(Text(plain(text), style=style))
+    def set_status(self, text: str) -> None:
+        """The left of the status line: where the user is."""
+        self.query_one("#status", Static).update(Text(plain(text)))
+
+    def set_note(self, text: str, style: str = "") -> None:
+        """The right of the status line: how the last long action (a refresh) went."""
+        self.query_one("#note", Static).update(Text(plain(text), style=style))
 
     def describe_position(self) -> None:
         """The status line: which view, how many items, where the cursor is."""
@@ -217,7 +222,8 @@ class MainScreen(Screen[None]):
     def on_view_loaded(self, message: ViewLoaded) -> None:
         if message.generation != self.generation:
             return
-        self.view = message.view
+        # The sidebar's copy of a view may carry fresher counts than the one loaded.
+        self.view = next((v for v in self.views if v.key == message.view.key), message.view)
         self.item_list.show(
             message.view, message.total, message.pages, message.cursor, message.generation
         )
@@ -499,7 +505,7 @@ class MainScreen(Screen[None]):
             return
         self.refreshing = True
         self.query_one("#progress", ProgressBar).display = True
-        self.set_status("Refreshing feeds…")
+        self.set_note("Refreshing feeds…")
         self.run_refresh()
 
     @work(thread=True, exclusive=True, group="refresh")
@@ -523,7 +529,7 @@ class MainScreen(Screen[None]):
     def on_refresh_progress(self, message: RefreshProgress) -> None:
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(1, message.total), progress=message.done)
-        self.set_status(f"Refreshing feeds… {message.done}/{message.total}")
+        self.set_note(f"Refreshing feeds… {message.done}/{message.total}")
 
     def on_refresh_finished(self, message: RefreshFinished) -> None:
         self.refreshing = False
@@ -531,10 +537,10 @@ class MainScreen(Screen[None]):
         if message.report is not None:
             line = summarize(message.report)
             self.notify(line, markup=False)
-            self.set_status(line)
+            self.set_note(line)
         else:
             self.notify(f"Refresh failed: {message.error}", severity="error", markup=False)
-            self.set_status(f"Refresh failed: {message.error}", "red")
+            self.set_note(f"Refresh failed: {message.error}", "red")
         self.counter = None  # forget the counter so the next check takes it fresh
         self.load_views(first=False)
         self.reload_current()

@@ -30,13 +30,13 @@ class ItemList(ScrollView, can_focus=True):
     """The listed view's items, one row each, with a cursor."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "cursor_down", "Next", key_display="j/↓"),
-        Binding("k,up", "cursor_up", "Previous", key_display="k/↑"),
+        Binding("j,down", "cursor_down", "Next", key_display="j", tooltip="Next item"),
+        Binding("k,up", "cursor_up", "Prev", key_display="k", tooltip="Previous item"),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("home,g", "first", "First item", show=False),
         Binding("end,G", "last", "Last item", show=False),
-        Binding("enter", "open", "Open"),
+        Binding("enter", "open", "Open", tooltip="Open the item (marks it read)"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"item-list--cursor", "item-list--placeholder"}
