@@ -38,6 +38,7 @@ _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # nh3 serializes with every `<` and `>` inside text and attribute values escaped, so on its
 # output a tag is exactly `<` up to the next `>`.
 _TAG = re.compile(r"<[^>]*>")
+_WHITESPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n[ \n]*\n")
 _LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
@@ -169,7 +170,9 @@ def text_to_html(text: str, *, max_chars: int) -> str:
 
 def html_to_text(cleaned_html: str) -> str:
     """Plain text of sanitized HTML, keeping paragraph and line breaks, whitespace collapsed."""
-    marked = _PARAGRAPH_BREAK.sub("\n\n", cleaned_html)
+    # Source line breaks are spaces in HTML; only tags make breaks. (<pre> loses its lines.)
+    marked = _WHITESPACE_RUN.sub(" ", cleaned_html)
+    marked = _PARAGRAPH_BREAK.sub("\n\n", marked)
     marked = _LINE_BREAK.sub("\n", marked)
     text = html.unescape(_TAG.sub("", marked))
     text = strip_controls(text)
