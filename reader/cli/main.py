@@ -62,6 +62,9 @@ cli.add_command(tui_cli.tui)
 from reader.cli import fetch as fetch_cli  # noqa: E402
 
 cli.add_command(fetch_cli.fetch)
+from reader.cli import stories as stories_cli  # noqa: E402
+
+cli.add_command(stories_cli.stories)
 # -- end of command registration --------------------------------------------------------------
 
 

@@ -108,7 +108,7 @@ def group_stories(
     """Group items that report the same event; each item joins at most one story.
 
     Returns (title, item ids) per story of two or more items, biggest first. The title is
-    the title of the member most like the others.
+    the title (first line) of the member most like the others.
     """
     if member > link:
         raise ValueError("group_stories: member similarity must not exceed link similarity")
@@ -152,8 +152,18 @@ def group_stories(
     for group in members.values():
         if len(group) < 2:
             continue
-        centre = max(group, key=lambda x: (sum(alike(x, y) for y in group if y != x), -x))
-        title = story_title(texts[centre]) or f"Story of item {items[centre][0]}"
+        titles = {x: story_title(texts[x]) for x in group}
+        # The most central member names the story; among equals, a whole headline beats
+        # one cut from a first sentence, then the earlier item.
+        centre = max(
+            group,
+            key=lambda x: (
+                round(sum(alike(x, y) for y in group if y != x), 6),
+                bool(titles[x]) and not titles[x].endswith("…"),
+                -x,
+            ),
+        )
+        title = titles[centre] or f"Story of item {items[centre][0]}"
         stories.append((title, sorted(items[x][0] for x in group)))
     stories.sort(key=lambda s: (-len(s[1]), s[1][0]))
     return stories
