@@ -30,6 +30,7 @@ from .conftest import SEEDS_DIR
 from .test_cli import run
 
 NOW = datetime(2024, 7, 12, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=1)
 
 TASS_SEED, TASS_REWRITE, EU_MISSION, SPOKESPERSON, OP_ED = (
     "000_9c72b670fbe4c88a.txt",
@@ -96,7 +97,7 @@ def add_feed_items(store: SQLiteStore, url: str, items: list[ItemWrite]) -> None
 def test_seed_articles_on_the_tass_interview_form_one_story_and_the_rest_stand_alone(
     store: SQLiteStore, seeded: dict[str, int]
 ) -> None:
-    refresh_topic(store, Settings())
+    refresh_topic(store, Settings(), now=LATER)
     story_of = {name: store.get_item(item_id).story_id for name, item_id in seeded.items()}
     assert story_of[TASS_SEED] is not None
     assert story_of[TASS_SEED] == story_of[TASS_REWRITE]
@@ -112,7 +113,7 @@ def test_seed_articles_on_the_tass_interview_form_one_story_and_the_rest_stand_a
 def test_seeds_score_high_and_explain_their_scores(
     store: SQLiteStore, seeded: dict[str, int]
 ) -> None:
-    report = refresh_topic(store, Settings())
+    report = refresh_topic(store, Settings(), now=LATER)
     assert report.rebuilt and report.scored == len(seeded)
     for item_id in seeded.values():
         item = store.get_item(item_id)
@@ -127,7 +128,7 @@ def test_refresh_scores_feed_items_and_ranks_on_topic_first(
     store: SQLiteStore, seeded: dict[str, int]
 ) -> None:
     add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0], UNRELATED])
-    refresh_topic(store, Settings())
+    refresh_topic(store, Settings(), now=LATER)
     ranked = store.get_items(sort=SortOrder.RELEVANCE)
     assert ranked[-1].title == UNRELATED.title
     assert ranked[-1].score is not None and ranked[-1].score < 0.05
@@ -140,23 +141,23 @@ def test_refresh_rescores_everything_only_when_the_topic_changes(
     store: SQLiteStore, seeded: dict[str, int]
 ) -> None:
     settings = Settings()
-    first = refresh_topic(store, settings)
+    first = refresh_topic(store, settings, now=LATER)
     assert first.rebuilt and first.scored == 5
     assert store.get_meta(FINGERPRINT_KEY) == first.fingerprint
 
-    again = refresh_topic(store, settings)
+    again = refresh_topic(store, settings, now=LATER)
     assert not again.rebuilt and again.scored == 0
 
     add_feed_items(store, "https://reuters.example/feed", [UNRELATED])
-    new_only = refresh_topic(store, settings)
+    new_only = refresh_topic(store, settings, now=LATER)
     assert not new_only.rebuilt and new_only.scored == 1
 
     changed = replace(settings, topic=TopicSettings(keywords=("Premier League",)))
-    rebuilt = refresh_topic(store, changed)
+    rebuilt = refresh_topic(store, changed, now=LATER)
     assert rebuilt.rebuilt and rebuilt.scored == 6
     assert rebuilt.fingerprint != first.fingerprint
 
-    forced = refresh_topic(store, changed, force=True)
+    forced = refresh_topic(store, changed, force=True, now=LATER)
     assert forced.rebuilt and forced.scored == 6
 
 
@@ -166,7 +167,7 @@ def test_refresh_scores_in_batches(
     monkeypatch.setattr(refresh_module, "SCORE_BATCH", 2)
     monkeypatch.setattr(refresh_module, "TEXT_BATCH", 3)
     add_feed_items(store, "https://reuters.example/feed", [*WASHINGTON, UNRELATED])
-    report = refresh_topic(store, Settings())
+    report = refresh_topic(store, Settings(), now=LATER)
     assert report.scored == 8
     assert all(i.score is not None for i in store.get_items())
     assert report.stories == 2
@@ -178,11 +179,11 @@ def test_reseeding_changes_the_fingerprint(store: SQLiteStore, tmp_path: Path) -
     for name, text in load_seeds()[:3]:
         (seeds / name).write_text(text, encoding="utf-8")
     import_seeds(store, seeds, now=NOW)
-    before = refresh_topic(store, Settings())
+    before = refresh_topic(store, Settings(), now=LATER)
     name, text = load_seeds()[3]
     (seeds / name).write_text(text, encoding="utf-8")
     import_seeds(store, seeds, now=NOW)
-    after = refresh_topic(store, Settings())
+    after = refresh_topic(store, Settings(), now=LATER)
     assert after.rebuilt and after.fingerprint != before.fingerprint and after.scored == 4
 
 
@@ -192,7 +193,7 @@ def test_store_without_seeds_or_keywords_has_no_topic_but_still_groups(
     assert load_topic(store, Settings()) is None
     add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0]])
     add_feed_items(store, "https://gt.example/feed", [WASHINGTON[1]])
-    report = refresh_topic(store, Settings())
+    report = refresh_topic(store, Settings(), now=LATER)
     assert report.fingerprint is None and report.scored == 0
     assert all(i.score is None for i in store.get_items())
     (story,) = store.get_stories()
@@ -212,7 +213,7 @@ def test_same_event_from_two_sources_is_one_story_with_seeds_taking_part(
     add_feed_items(store, "https://tass.example/feed", [tass])
     add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0]])
     add_feed_items(store, "https://gt.example/feed", [WASHINGTON[1]])
-    refresh_topic(store, Settings())
+    refresh_topic(store, Settings(), now=LATER)
     stories = store.get_stories()
     assert len(stories) == 2
     by_size = {len(s.items): s for s in stories}
@@ -221,6 +222,31 @@ def test_same_event_from_two_sources_is_one_story_with_seeds_taking_part(
     assert len(by_size[2].sources) == 2
     # Biggest first.
     assert stories[0] is tass_story
+
+
+def test_old_stories_are_kept_and_old_items_regrouped_only_when_forced(
+    store: SQLiteStore, seeded: dict[str, int]
+) -> None:
+    add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0]])
+    add_feed_items(store, "https://gt.example/feed", [WASHINGTON[1]])
+    first = refresh_topic(store, Settings(), now=LATER)
+    assert first.grouped == 7 and first.stories == 2
+    a_year_on = LATER + timedelta(days=365)
+    later = refresh_topic(store, Settings(), now=a_year_on)
+    # Only the seeds are compared again; the feed items' story stays as it was.
+    assert later.grouped == 5 and later.stories == 2
+    assert {len(s.sources) for s in store.get_stories(min_sources=1)} == {1, 2}
+    # A new story-mate that arrives a year on is not compared with the old reports...
+    late = feed_item("ap-1", WASHINGTON[0].title or "", WASHINGTON[0].text or "", None)
+    store.write_items(store.add_feed("https://ap.example/feed").id, [late], now=a_year_on)
+    assert refresh_topic(store, Settings(), now=a_year_on).stories == 2
+    (old_story,) = store.get_stories()
+    assert len(old_story.items) == 2
+    assert store.get_items(ItemFilter(source="https://ap.example/feed"))[0].story_id is None
+    # ...until a forced refresh regroups everything (an undated item never blocks).
+    forced = refresh_topic(store, Settings(), force=True, now=a_year_on)
+    assert forced.grouped == 8
+    assert max(len(s.items) for s in store.get_stories()) == 3
 
 
 # -- the pure grouping ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 `load_topic` builds the model from the seeds in the store (cheap: a few milliseconds).
 `refresh_topic` is the periodic job: it re-scores every item when the profile changed (the
 fingerprint kept in store meta differs), otherwise only items nobody scored yet, in batches
-so a big store never holds the write lock long; then it regroups the stories.
+so a big store never holds the write lock long; then it regroups the recent items' stories.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from reader.config import Settings
 from reader.models import Item, ItemFilter, SortOrder
@@ -27,6 +28,12 @@ SCORE_BATCH = 500
 TEXT_BATCH = 2000
 """Items whose texts are read at once for grouping."""
 
+REGROUP_MIN_DAYS = 30
+REGROUP_STORY_WINDOWS = 4
+"""Items seen or dated within max(REGROUP_MIN_DAYS, REGROUP_STORY_WINDOWS x story_days) days
+are regrouped on each refresh; grouping compares every pair, so the whole history is only
+regrouped on demand (`force`)."""
+
 
 @dataclass(frozen=True)
 class RefreshReport:
@@ -42,6 +49,8 @@ class RefreshReport:
     """Stories found (of two or more items)."""
     storied_items: int
     """Items that belong to a story."""
+    grouped: int
+    """Items compared to regroup stories (the recent ones, or all with `force`)."""
     score_seconds: float
     """Time spent reading, scoring and writing scores."""
     group_seconds: float
@@ -74,11 +83,23 @@ def _story_inputs(items: Sequence[Item], texts: dict[int, str]) -> list[StoryInp
     ]
 
 
-def refresh_topic(store: Store, settings: Settings, *, force: bool = False) -> RefreshReport:
+def regroup_since(now: datetime, story_days: int) -> datetime:
+    """Items seen or dated since this are regrouped; older stories are kept as they are."""
+    return now - timedelta(days=max(REGROUP_MIN_DAYS, REGROUP_STORY_WINDOWS * story_days))
+
+
+def _seen_or_dated_since(item: Item, since: datetime) -> bool:
+    return any(d is not None and d >= since for d in (item.date, item.first_seen))
+
+
+def refresh_topic(
+    store: Store, settings: Settings, *, force: bool = False, now: datetime | None = None
+) -> RefreshReport:
     """Bring scores and stories up to date with the seeds, the settings and the items.
 
-    Re-scores every item when the profile changed (or `force`), else only unscored ones;
-    then regroups all items into stories.
+    Re-scores every item when the profile changed (or `force`), else only unscored ones.
+    Then regroups the seeds and recent items into stories (see `regroup_since`; all items
+    with `force`), keeping the stories made only of older items as they are.
     """
     started = time.perf_counter()
     model = load_topic(store, settings)
@@ -100,20 +121,33 @@ def refresh_topic(store: Store, settings: Settings, *, force: bool = False) -> R
     score_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
+    if force:
+        recent = items
+    else:
+        since = regroup_since(now or datetime.now(UTC), settings.topic.story_days)
+        seeds_id = store.seeds_source().id  # the few seeds always take part
+        recent = [i for i in items if i.source_id == seeds_id or _seen_or_dated_since(i, since)]
+    recent_ids = {item.id for item in recent}
+    kept = [
+        (story.title, [i.id for i in story.items])
+        for story in (store.get_stories(min_sources=1) if len(recent) < len(items) else [])
+        if not any(i.id in recent_ids for i in story.items)
+    ]
     texts: dict[int, str] = {}
-    ids = [item.id for item in items]
+    ids = [item.id for item in recent]
     for start in range(0, len(ids), TEXT_BATCH):  # keep only leads: bodies can be large
         for item_id, text in store.get_texts(ids=ids[start : start + TEXT_BATCH]):
             texts[item_id] = lead_of(text)
-    stories = group_stories(_story_inputs(items, texts), story_days=settings.topic.story_days)
-    store.set_stories(stories)
+    stories = group_stories(_story_inputs(recent, texts), story_days=settings.topic.story_days)
+    store.set_stories(stories + kept)
     group_seconds = time.perf_counter() - started
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,
         scored=scored,
-        stories=len(stories),
-        storied_items=sum(len(ids) for _, ids in stories),
+        stories=len(stories) + len(kept),
+        storied_items=sum(len(ids) for _, ids in stories + kept),
+        grouped=len(recent),
         score_seconds=score_seconds,
         group_seconds=group_seconds,
     )
