@@ -1,0 +1,267 @@
+"""Fetch benchmark: a first full update and an all-304 update of a loopback feed farm,
+ours (`reader fetch --all` as a subprocess) against Newsboat (`newsboat -x reload`) in the
+same run, printed as wall time, items stored per second, peak memory, and ratios.
+
+Run from the project root:
+    .venv/bin/python -m bench.fetch_bench --feeds 500 --items 50 --latency 50
+
+Newsboat is the Debian package (`apt-get install -y newsboat`); without it only our figures
+are printed. Peak RSS is sampled over the whole process tree (the CLI and its parse workers)
+every 20 ms, and also read from `wait4` for the largest single process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from reader.store import open_store
+
+PROJECT = Path(__file__).resolve().parent.parent
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed run of a fetcher."""
+
+    name: str
+    seconds: float
+    items: int
+    tree_peak_mb: float
+    process_peak_mb: float
+    statuses: dict[str, int]
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.seconds if self.seconds else 0.0
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                total += int(statm.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            pass
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, str]:
+    """Run `command`; return (seconds, tree peak MB, largest process peak MB, stdout)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, _tree_rss(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} failed with status {process.returncode}")
+    return seconds, peak / 2**20, usage.ru_maxrss / 1024, output
+
+
+def farm_stats(authority: str, *, reset: bool) -> dict[str, int]:
+    url = f"http://{authority}/stats" + ("?reset=1" if reset else "")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        counts: dict[str, int] = json.load(response)
+    return counts
+
+
+def child_update(db: Path) -> None:
+    """The measured fetch, in this (child) process: every feed once, summary as JSON."""
+    from reader.cli.fetch import report_json
+    from reader.config import load_settings
+    from reader.update import run_update
+
+    with open_store(db) as store:
+        feeds = [f for f in store.get_feeds() if f.enabled]
+        report = run_update(store, load_settings(), feeds=feeds)
+    json.dump(report_json(report), sys.stdout)
+
+
+def run_ours(workdir: Path, urls: list[str], authorities: list[str], *, via_cli: bool) -> list[Run]:
+    db = workdir / "reader.db"
+    with open_store(db) as store:
+        for url in urls:
+            store.add_feed(url)
+    config = workdir / "reader.toml"
+    config.write_text("")  # every setting at its default
+    env = {
+        **os.environ,
+        "READER_FETCH_ALLOW": ",".join(authorities),
+        "READER_CONFIG": str(config),
+        "XDG_STATE_HOME": str(workdir / "state"),
+    }
+    if via_cli:
+        command = [sys.executable, "-m", "reader", "--db", str(db), "fetch", "--all", "--json"]
+    else:
+        command = [sys.executable, "-m", "bench.fetch_bench", "--child", str(db)]
+    runs = []
+    for name in ("reader: first update", "reader: all-304 update"):
+        farm_stats(authorities[0], reset=True)
+        seconds, tree_mb, process_mb, output = timed(command, env, PROJECT)
+        report = json.loads(output)
+        if report["errors"]:
+            failed = [f for f in report["feeds"] if f["error"]][:3]
+            print(f"warning: {report['errors']} feeds failed, e.g. {failed}", file=sys.stderr)
+        runs.append(
+            Run(
+                name,
+                seconds,
+                report["new"],
+                tree_mb,
+                process_mb,
+                farm_stats(authorities[0], reset=False),
+            )
+        )
+    return runs
+
+
+def run_newsboat(workdir: Path, urls: list[str], authorities: list[str]) -> list[Run]:
+    home = workdir / "newsboat-home"
+    home.mkdir()
+    (home / "urls").write_text("\n".join(urls) + "\n")
+    (home / "config").write_text("reload-threads 20\n")
+    cache = home / "cache.db"
+    command = [
+        "newsboat", "-x", "reload",
+        "-u", str(home / "urls"), "-c", str(cache), "-C", str(home / "config"),
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(home), "LANG": "C.UTF-8"}
+    runs = []
+    before = 0
+    # Newsboat saves a new feed's validators only from its second fetch on (its first UPDATE
+    # finds no row yet), so a warm-up run comes before its all-304 run.
+    for name in ("newsboat: first update", "newsboat: warm-up", "newsboat: all-304 update"):
+        farm_stats(authorities[0], reset=True)
+        seconds, tree_mb, process_mb, _ = timed(command, env, home)
+        with sqlite3.connect(cache) as db:
+            stored = int(db.execute("SELECT count(*) FROM rss_item").fetchone()[0])
+        runs.append(
+            Run(
+                name,
+                seconds,
+                stored - before,
+                tree_mb,
+                process_mb,
+                farm_stats(authorities[0], reset=False),
+            )
+        )
+        before = stored
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fetch benchmark against Newsboat.")
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=50.0, help="ms per response")
+    parser.add_argument("--no-newsboat", action="store_true", help="skip the Newsboat runs")
+    parser.add_argument(
+        "--via-cli",
+        action="store_true",
+        help="time `reader fetch --all` (CLI start-up included) instead of update_feeds alone",
+    )
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        child_update(args.child)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="fetch-bench-") as tmp:
+        workdir = Path(tmp)
+        urls_file = workdir / "urls.txt"
+        farm = subprocess.Popen(
+            [
+                sys.executable, "-m", "bench.farm", "--feeds", str(args.feeds),
+                "--items", str(args.items), "--latency", str(args.latency),
+                "--urls-file", str(urls_file),
+            ],
+            cwd=PROJECT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert farm.stdout is not None
+            ready = farm.stdout.readline().split()
+            if not ready or ready[0] != "ready":
+                raise SystemExit("the feed farm did not start")
+            authorities = ready[1].split(",")
+            urls = urls_file.read_text().split()
+            print(
+                f"farm: {args.feeds} feeds x {args.items} items over {len(authorities)} loopback"
+                f" addresses, {args.latency:g} ms latency per response"
+            )
+            runs = run_ours(workdir, urls, authorities, via_cli=args.via_cli)
+            if not args.no_newsboat and shutil.which("newsboat"):
+                runs += run_newsboat(workdir, urls, authorities)
+            elif not args.no_newsboat:
+                print("newsboat not installed: apt-get install -y newsboat", file=sys.stderr)
+        finally:
+            if farm.stdin is not None:
+                farm.stdin.close()
+            farm.wait(timeout=10)
+
+    print(
+        f"{'run':<26} {'wall s':>7} {'items':>7} {'items/s':>9} {'tree MB':>8} {'proc MB':>8}"
+        "  statuses"
+    )
+    for run in runs:
+        print(
+            f"{run.name:<26} {run.seconds:>7.2f} {run.items:>7} {run.items_per_second:>9.0f}"
+            f" {run.tree_peak_mb:>8.1f} {run.process_peak_mb:>8.1f}  {run.statuses}"
+        )
+    if len(runs) == 5:
+        ours_first, ours_304, boat_first, _warm_up, boat_304 = runs
+        print(
+            f"first update, items/s ours / newsboat: "
+            f"{ours_first.items_per_second / boat_first.items_per_second:.2f}x (target >= 2)"
+        )
+        print(
+            f"all-304 update, wall time newsboat / ours: "
+            f"{boat_304.seconds / ours_304.seconds:.2f}x (target >= 1)"
+        )
+    print(
+        f"peak RSS of our fetch (process tree): {max(r.tree_peak_mb for r in runs[:2]):.0f} MB"
+        " (target < 200)"
+    )
+
+
+if __name__ == "__main__":
+    main()
