@@ -201,7 +201,7 @@ def test_second_daemon_on_one_database_is_refused_with_the_holders_pid(
     assert (code, seconds < 5) == (0, True), first.stderr
 
 
-def test_kill_9_during_a_large_update_loses_nothing_committed(
+def test_kill_9_or_sigterm_during_a_large_update_loses_nothing_committed(
     tmp_path: Path, loopback_server: LoopbackServer, daemons: list[DaemonProcess]
 ) -> None:
     feeds, per_feed = 200, 40
@@ -221,10 +221,20 @@ def test_kill_9_during_a_large_update_loses_nothing_committed(
     assert 0 < stored_at_kill < feeds * per_feed, "the kill should land mid-update"
     assert duplicate_items(db) == 0
 
+    # SIGTERM in the middle of the next update: a clean exit, in time, nothing broken.
     second = start(daemons, db, config, loopback_server, "second")
+    wait_until(lambda: count_items(db) > stored_at_kill, "the restarted daemon's first items")
+    code, seconds = second.stop(signal.SIGTERM)
+    assert (code, seconds < 5) == (0, True), second.stderr
+    assert "Traceback" not in second.stderr
+    with SQLiteStore(db) as store:
+        assert store.integrity_check() == "ok"
+    assert duplicate_items(db) == 0
+
+    third = start(daemons, db, config, loopback_server, "third")
     wait_until(lambda: count_items(db) == feeds * per_feed, "the rest of the update", 60)
-    code, _ = second.stop(signal.SIGTERM)
-    assert code == 0, second.stderr
+    code, _ = third.stop(signal.SIGTERM)
+    assert code == 0, third.stderr
     with SQLiteStore(db) as store:
         assert store.integrity_check() == "ok"
         assert all(feed.item_count == per_feed for feed in store.get_feeds())

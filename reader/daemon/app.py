@@ -32,7 +32,7 @@ from reader.store import Store
 
 logger = logging.getLogger("reader.daemon")
 
-SHUTDOWN_GRACE = 3.0
+SHUTDOWN_GRACE = 2.0
 """Seconds in-flight updates get to finish after a stop signal before they are cancelled."""
 
 DISPATCH_JOB = "dispatch"
