@@ -71,10 +71,14 @@ def list_stories(app: AppContext, min_sources: int, limit: int | None, as_json: 
 
 
 @stories.command("refresh")
-@click.option("--force", is_flag=True, help="Re-score every item even if the topic is unchanged.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Re-score every item even if the topic is unchanged, and regroup all of history.",
+)
 @pass_app
 def refresh(app: AppContext, force: bool) -> None:
-    """Re-score items against the seeds and regroup stories now."""
+    """Score items against the seeds and regroup recent stories now (the daemon does it too)."""
     report = refresh_topic(app.store, app.settings, force=force)
     if report.fingerprint is None:
         click.echo("no seeds and no [topic] keywords: items left unscored")
