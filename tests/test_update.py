@@ -283,3 +283,28 @@ async def test_results_are_reported_and_logged_once_per_feed(
 async def test_nothing_due_is_an_empty_report(store: SQLiteStore) -> None:
     report = await update_feeds(store, Settings(), now=clock)
     assert report.results == () and report.checked == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/plain", ""])
+async def test_feed_served_under_a_wrong_content_type_still_updates(
+    store: SQLiteStore, loopback_server: LoopbackServer, content_type: str
+) -> None:
+    url = loopback_server.feed("odd.xml", rss(("1", "One")), content_type=content_type)
+    store.add_feed(url)
+    report = await update_feeds(store, settings_for(loopback_server), now=clock)
+    assert (report.new, report.errors) == (1, ())
+
+
+async def test_slow_dripping_feed_fails_at_the_deadline_and_the_rest_update(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    slow = loopback_server.drip("slow.xml", rss(("1", "One")), interval=0.3)
+    fine = loopback_server.feed("fine.xml", rss(("2", "Two")))
+    store.add_feed(slow)
+    store.add_feed(fine)
+    report = await update_feeds(store, settings_for(loopback_server, timeout=1.0), now=clock)
+    assert {r.url: r.error for r in report.results} == {
+        slow: "no complete response within 1 s",
+        fine: None,
+    }
+    assert store.get_feed(slow).last_error == "no complete response within 1 s"
