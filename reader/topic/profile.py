@@ -25,11 +25,14 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer,
 
 from reader.config import TopicSettings
 
-PROFILE_VERSION = "1"
+PROFILE_VERSION = "2"
 """Part of the fingerprint: bump when the scoring method changes, so stores re-score."""
 
 PROFILE_TERMS = 400
 """Profile terms kept (the strongest); the rest add noise and cost."""
+
+PHRASE_BOUND = 0.9
+"""A word found inside one phrase at least this share of the time counts only as the phrase."""
 
 TOP_TERMS = 5
 """Matching terms kept per item, to show why it matched."""
@@ -92,6 +95,29 @@ def _phrase_terms(phrase: str, analyzer: Callable[[str], list[str]]) -> list[str
     terms = analyzer(phrase)
     bigrams = [t for t in terms if " " in t]
     return bigrams or terms
+
+
+def _phrase_bound_words(seeds: Sequence[str], names: np.ndarray) -> list[int]:
+    """Indices of single words that occur in the seeds (almost) only inside one phrase.
+
+    "pacific" is nearly always "Asia-Pacific" and "liaison" always "liaison office": counting
+    the word and the phrase both would score one mention two or three times over.
+    """
+    counter = CountVectorizer(vocabulary=list(names), **_vectorizer_options())
+    totals = np.asarray(counter.transform(seeds).sum(axis=0)).ravel()
+    index = {str(name): i for i, name in enumerate(names)}
+    best_phrase = np.zeros(len(names))
+    for name, i in index.items():
+        if " " in name:
+            for word in name.split():
+                j = index.get(word)
+                if j is not None:
+                    best_phrase[j] = max(best_phrase[j], totals[i])
+    return [
+        i
+        for name, i in index.items()
+        if " " not in name and best_phrase[i] >= PHRASE_BOUND * totals[i]
+    ]
 
 
 def fingerprint_of(seed_texts: Sequence[str], settings: TopicSettings) -> str:
@@ -182,6 +208,7 @@ class TopicModel:
             strength = (centroid * share) ** 2
             strength /= strength.max() if strength.max() > 0 else 1.0
             names = vectorizer.get_feature_names_out()
+            strength[_phrase_bound_words(seeds, names)] = 0.0
             order = np.argsort(-strength, kind="stable")[:PROFILE_TERMS]
             terms = [str(names[i]) for i in order if strength[i] > 0]
             weights = [float(strength[i]) for i in order if strength[i] > 0]
