@@ -402,7 +402,10 @@ async def update_feeds(
                 async with in_flight:
                     result = await updater.update(feed)
                 if on_result is not None:
-                    on_result(result)
+                    try:
+                        on_result(result)
+                    except Exception:  # a display's bug must not lose the update
+                        log.exception("on_result callback failed for %s", feed.url)
                 return result
 
             try:

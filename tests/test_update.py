@@ -308,3 +308,18 @@ async def test_slow_dripping_feed_fails_at_the_deadline_and_the_rest_update(
         fine: None,
     }
     assert store.get_feed(slow).last_error == "no complete response within 1 s"
+
+
+async def test_a_failing_progress_callback_does_not_lose_the_update(
+    store: SQLiteStore, loopback_server: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = loopback_server.feed("a.xml", rss(("1", "One")))
+    store.add_feed(url)
+
+    def broken(_result: FeedResult) -> None:
+        raise RuntimeError("display went away")
+
+    with caplog.at_level(logging.ERROR, logger="reader.update"):
+        report = await update_feeds(store, settings_for(loopback_server), on_result=broken)
+    assert report.new == 1 and store.get_feed(url).item_count == 1
+    assert any("on_result callback failed" in r.getMessage() for r in caplog.records)
