@@ -292,8 +292,9 @@ def test_labeled_story_pairs_meet_quality_floors() -> None:
     inputs, truth = story_inputs(load_labeled(), load_seeds(), seed_story_labels())
     assert len(truth) >= 20
     precision, recall = pair_quality(group_stories(inputs, story_days=7), truth)
+    # Measured 1.00 and 0.86 (bench/topic_quality.py).
     assert precision >= 0.9
-    assert recall >= 0.7
+    assert recall >= 0.75
 
 
 # -- the command line -------------------------------------------------------------------------

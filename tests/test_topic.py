@@ -136,8 +136,9 @@ def test_labeled_set_ranking_meets_quality_floors(model: TopicModel) -> None:
     assert len(items) >= 60 and sum(i.relevant for i in items) >= 20
     scores = [s for s, _ in model.score([i.text for i in items])]
     relevant = [i.relevant for i in items]
+    # Measured 1.00 and 0.99 (bench/topic_quality.py); floors leave room for small changes.
     assert precision_at(10, scores, relevant) >= 0.9
-    assert roc_auc_score(relevant, scores) >= 0.95
+    assert roc_auc_score(relevant, scores) >= 0.97
 
 
 @needs_corpus
@@ -150,5 +151,6 @@ def test_on_topic_items_rank_above_real_news_distractors(model: TopicModel) -> N
     relevant = [i.relevant for i in items] + [False] * len(news)
     scores = [s for s, _ in model.score(texts)]
     on_topic = sum(relevant)
-    assert precision_at(on_topic, scores, relevant) >= 0.8
-    assert roc_auc_score(relevant, scores) >= 0.98
+    # Measured 0.94 and 0.999.
+    assert precision_at(on_topic, scores, relevant) >= 0.85
+    assert roc_auc_score(relevant, scores) >= 0.99
