@@ -65,6 +65,9 @@ cli.add_command(fetch_cli.fetch)
 from reader.cli import stories as stories_cli  # noqa: E402
 
 cli.add_command(stories_cli.stories)
+from reader.cli import start as start_cli  # noqa: E402
+
+cli.add_command(start_cli.start)
 # -- end of command registration --------------------------------------------------------------
 
 
