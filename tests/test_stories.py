@@ -18,7 +18,8 @@ from bench.topic_quality import (
     story_inputs,
 )
 from reader.cli.main import cli
-from reader.config import Settings, TopicSettings
+from reader.config import Settings, TopicSettings, load_settings
+from reader.exceptions import ConfigError
 from reader.models import ItemFilter, ItemWrite, SortOrder
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore
@@ -323,3 +324,12 @@ def test_stories_list_json_shows_stories_with_items_and_sources(tmp_path: Path) 
     text = invoke("stories", "list", "--min-sources", "1")
     assert story["title"][:40] in text and "2 items from seeds" in text
     assert "no stories with 2+ sources" in invoke("stories", "list")
+
+
+def test_unmatchable_keyword_in_settings_is_a_config_error_naming_the_key(
+    store: SQLiteStore, seeded: dict[str, int], tmp_path: Path
+) -> None:
+    config = tmp_path / "reader.toml"
+    config.write_text('[topic]\nkeywords = ["NATO", "of the"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"reader.toml, key 'topic.keywords': 'of the'"):
+        refresh_topic(store, load_settings(config), now=LATER)

@@ -154,3 +154,8 @@ def test_on_topic_items_rank_above_real_news_distractors(model: TopicModel) -> N
     # Measured 0.94 and 0.999.
     assert precision_at(on_topic, scores, relevant) >= 0.85
     assert roc_auc_score(relevant, scores) >= 0.99
+
+
+def test_a_keyword_that_can_never_match_is_named_in_the_error() -> None:
+    with pytest.raises(ValueError, match=r"topic.exclude: 'the' has no word that can match"):
+        TopicModel.build(SEED_TEXTS, TopicSettings(exclude=("NBA", "the")))

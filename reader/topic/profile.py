@@ -97,6 +97,31 @@ def _phrase_terms(phrase: str, analyzer: Callable[[str], list[str]]) -> list[str
     return bigrams or terms
 
 
+class UnmatchablePhraseError(ValueError):
+    """A configured keyword or exclude phrase has no word that could ever match."""
+
+    def __init__(self, setting: str, phrase: str) -> None:
+        self.setting = setting
+        self.phrase = phrase
+        super().__init__(
+            f"{setting}: {phrase!r} has no word that can match"
+            " (only stop words, single letters or punctuation)"
+        )
+
+
+def _setting_terms(
+    name: str, phrases: Sequence[str], analyzer: Callable[[str], list[str]]
+) -> list[str]:
+    """The profile terms of configured phrases; a phrase that can never match is an error."""
+    terms: list[str] = []
+    for phrase in phrases:
+        found = _phrase_terms(phrase, analyzer)
+        if not found:
+            raise UnmatchablePhraseError(f"topic.{name}", phrase)
+        terms.extend(found)
+    return list(dict.fromkeys(terms))
+
+
 def _phrase_bound_words(seeds: Sequence[str], names: np.ndarray) -> list[int]:
     """Indices of single words that occur in the seeds (almost) only inside one phrase.
 
@@ -184,16 +209,12 @@ class TopicModel:
         """Learn the profile from seed texts plus the configured keywords and exclude terms.
 
         Raise `ValueError` when there is nothing to build from (no seed text with words and no
-        keywords).
+        keywords), or when a keyword or exclude phrase has no word that could ever match.
         """
         seeds = [t for t in seed_texts if t and t.strip()]
         analyzer = CountVectorizer(**_vectorizer_options()).build_analyzer()
-        keyword_terms = list(
-            dict.fromkeys(t for k in settings.keywords for t in _phrase_terms(k, analyzer))
-        )
-        exclude_terms = list(
-            dict.fromkeys(t for k in settings.exclude for t in _phrase_terms(k, analyzer))
-        )
+        keyword_terms = _setting_terms("keywords", settings.keywords, analyzer)
+        exclude_terms = _setting_terms("exclude", settings.exclude, analyzer)
         terms: list[str] = []
         weights: list[float] = []
         if seeds and any(analyzer(t) for t in seeds):

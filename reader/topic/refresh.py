@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from reader.config import Settings
+from reader.exceptions import ConfigError
 from reader.models import Item, ItemFilter, SortOrder
 from reader.store.base import Store
-from reader.topic.profile import TopicModel
+from reader.topic.profile import TopicModel, UnmatchablePhraseError
 from reader.topic.stories import StoryInput, group_stories, lead_of
 
 FINGERPRINT_KEY = "topic.fingerprint"
@@ -67,12 +68,17 @@ def seed_texts(store: Store) -> list[str]:
 def load_topic(store: Store, settings: Settings) -> TopicModel | None:
     """The topic model for the seeds in the store and the `[topic]` settings.
 
-    None when there is nothing to build from: no seeds and no keywords.
+    None when there is nothing to build from: no seeds and no keywords. A keyword or exclude
+    phrase that can never match is a `ConfigError`.
     """
     texts = seed_texts(store)
     if not any(t.strip() for t in texts) and not any(k.strip() for k in settings.topic.keywords):
         return None
-    return TopicModel.build(texts, settings.topic)
+    try:
+        return TopicModel.build(texts, settings.topic)
+    except UnmatchablePhraseError as exc:
+        message = f"{exc.phrase!r} has no word that can match (only stop words or punctuation)"
+        raise ConfigError(settings.source or "settings", message, key=exc.setting) from None
 
 
 def _story_inputs(items: Sequence[Item], texts: dict[int, str]) -> list[StoryInput]:
