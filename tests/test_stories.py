@@ -23,7 +23,7 @@ from reader.exceptions import ConfigError
 from reader.models import ItemFilter, ItemWrite, SortOrder
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore
-from reader.topic import group_stories, load_topic, refresh_topic
+from reader.topic import TopicScorer, group_stories, load_topic, refresh_topic
 from reader.topic import refresh as refresh_module
 from reader.topic.refresh import FINGERPRINT_KEY
 
@@ -333,3 +333,19 @@ def test_unmatchable_keyword_in_settings_is_a_config_error_naming_the_key(
     config.write_text('[topic]\nkeywords = ["NATO", "of the"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"reader.toml, key 'topic.keywords': 'of the'"):
         refresh_topic(store, load_settings(config), now=LATER)
+
+
+def test_topic_scorer_follows_the_store_profile_as_seeds_arrive(store: SQLiteStore) -> None:
+    scorer = TopicScorer(store, Settings())
+    assert scorer.model is None
+    assert scorer([WASHINGTON[0].text or ""]) == [(0.0, ())]
+    import_seeds(store, SEEDS_DIR, now=NOW)
+    refresh_topic(store, Settings(), now=LATER)
+    ((score, terms),) = scorer([WASHINGTON[0].text or ""])
+    assert scorer.model is not None
+    assert scorer.model.fingerprint == store.get_meta(FINGERPRINT_KEY)
+    assert score > 0.3 and "nato" in terms
+    # It keeps its model while the profile stays the same.
+    model = scorer.model
+    scorer([UNRELATED.text or ""])
+    assert scorer.model is model

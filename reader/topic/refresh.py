@@ -81,6 +81,34 @@ def load_topic(store: Store, settings: Settings) -> TopicModel | None:
         raise ConfigError(settings.source or "settings", message, key=exc.setting) from None
 
 
+class TopicScorer:
+    """The updater's scorer: the store's current topic model, reloaded when the profile changes.
+
+    Each call reads one meta value; when the fingerprint the last `refresh_topic` stored has
+    changed (new seeds, new keywords, even from another process), the model is rebuilt.
+    With no seeds and no keywords every text scores 0.0; the refresh that follows the first
+    seed import re-scores everything anyway.
+    """
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self._store = store
+        self._settings = settings
+        self._seen: str | None = store.get_meta(FINGERPRINT_KEY)
+        self.model: TopicModel | None = load_topic(store, settings)
+        """The model in use (None while there is nothing to build one from)."""
+
+    def __call__(self, texts: Sequence[str]) -> list[tuple[float, tuple[str, ...]]]:
+        """Score texts (fits `reader.update.Scorer`); call it where the store may be used."""
+        stored = self._store.get_meta(FINGERPRINT_KEY)
+        if stored != self._seen:
+            self._seen = stored
+            if self.model is None or stored != self.model.fingerprint:
+                self.model = load_topic(self._store, self._settings)
+        if self.model is None:
+            return [(0.0, ()) for _ in texts]
+        return self.model.score(texts)
+
+
 def _story_inputs(items: Sequence[Item], texts: dict[int, str]) -> list[StoryInput]:
     """Grouping inputs; only a date the item itself gives counts (never when we saw it)."""
     return [
