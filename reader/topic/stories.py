@@ -29,7 +29,7 @@ LINK_SIMILARITY = 0.18
 """Cosine similarity of leads at which two reports are taken to be about the same event.
 
 Tuned on tests/data/topic (bench/topic_quality.py): the two seeds on one interview score
-0.31-0.37, the closest seeds on different events 0.10-0.12.
+about 0.36, the closest seeds on different events at most 0.12.
 """
 
 MEMBER_SIMILARITY = 0.08
@@ -41,7 +41,10 @@ LEAD_WORDS = 100
 TITLE_CHARS = 200
 """Longest story title taken from an item's first line."""
 
-_CHUNK = 1000
+MAX_NEIGHBOURS = 50
+"""Most similar items each item is compared with; caps the pairs kept on big stores."""
+
+_CHUNK = 500
 """Rows of the similarity matrix computed at once, to bound memory on big stores."""
 
 
@@ -69,7 +72,11 @@ def story_title(text: str) -> str:
 
 
 def similar_pairs(texts: Sequence[str], floor: float) -> Iterator[tuple[int, int, float]]:
-    """(i, j, similarity) for every pair i < j of texts at least `floor` alike."""
+    """(i, j, similarity) with i < j for texts at least `floor` alike.
+
+    Each text keeps only its `MAX_NEIGHBOURS` most similar others, so a flood of identical
+    items cannot fill memory with pairs; a pair may be yielded twice (once from each side).
+    """
     if len(texts) < 2:
         return
     vectorizer = TfidfVectorizer(
@@ -87,11 +94,18 @@ def similar_pairs(texts: Sequence[str], floor: float) -> Iterator[tuple[int, int
         return
     transposed = matrix.T.tocsc()
     for start in range(0, matrix.shape[0], _CHUNK):
-        block = (matrix[start : start + _CHUNK] @ transposed).tocoo()
-        rows = block.row + start
-        keep = (block.col > rows) & (block.data >= floor)
-        for i, j, value in zip(rows[keep], block.col[keep], block.data[keep], strict=True):
-            yield int(i), int(j), float(value)
+        block = (matrix[start : start + _CHUNK] @ transposed).tocsr()
+        for row in range(block.shape[0]):
+            i = start + row
+            begin, end = block.indptr[row], block.indptr[row + 1]
+            columns, values = block.indices[begin:end], block.data[begin:end]
+            wanted = (values >= floor) & (columns != i)
+            columns, values = columns[wanted], values[wanted]
+            if len(values) > MAX_NEIGHBOURS:
+                best = np.argpartition(-values, MAX_NEIGHBOURS)[:MAX_NEIGHBOURS]
+                columns, values = columns[best], values[best]
+            for j, value in zip(columns.tolist(), values.tolist(), strict=True):
+                yield (i, j, value) if i < j else (j, i, value)
 
 
 def _within(dates: list[datetime], window: timedelta) -> bool:
