@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -236,7 +237,7 @@ class _Updater:
                 feed, checked, GONE_REASON, fetched=fetched, disable_reason=GONE_REASON
             )
         if status != 304 and not 200 <= status < 300:
-            message = f"HTTP {status}"
+            message = http_status_text(status)
             if fetched.retry_after is not None and status in (429, 503):
                 message += f" (retry after {fetched.retry_after} s)"
             return await self._record_error(feed, checked, message, fetched=fetched)
@@ -342,6 +343,14 @@ class _Updater:
             return target
         log.info("feed %s: moved to %s, which is already subscribed; kept as is", feed.url, target)
         return None
+
+
+def http_status_text(status: int) -> str:
+    """``HTTP 404 Not Found``: the status with its standard reason, when it has one."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def _has_validators(validators: Validators) -> bool:

@@ -43,7 +43,7 @@ def test_fetch_prints_counts_and_one_line_per_error(
     lines = result.output.splitlines()
     assert lines[0].startswith("checked 2 feeds in ")
     assert lines[0].endswith(": 2 new, 0 updated, 0 not modified, 1 error")
-    assert lines[1:] == [f"error: {bad}: HTTP 500"]
+    assert lines[1:] == [f"error: {bad}: HTTP 500 Internal Server Error"]
 
 
 def test_fetch_json_is_one_document_with_every_feed(
@@ -56,7 +56,7 @@ def test_fetch_json_is_one_document_with_every_feed(
     assert (document["checked"], document["new"], document["errors"]) == (2, 2, 1)
     by_url = {f["url"]: f for f in document["feeds"]}
     assert by_url[good]["new"] == 2 and by_url[good]["error"] is None
-    assert by_url[bad]["error"] == "HTTP 500"
+    assert by_url[bad]["error"] == "HTTP 500 Internal Server Error"
 
 
 def test_fetch_without_all_skips_feeds_not_due_and_all_fetches_them(

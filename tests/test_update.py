@@ -11,7 +11,7 @@ import pytest
 from reader.config import FetchSettings, ScheduleSettings, Settings
 from reader.models import FeedResult, ItemFilter
 from reader.store import SQLiteStore
-from reader.update import GONE_REASON, update_feeds
+from reader.update import GONE_REASON, http_status_text, update_feeds
 from tests.loopback_server import LoopbackServer, loopback_server
 
 __all__ = ["loopback_server"]
@@ -132,7 +132,7 @@ async def test_error_status_is_recorded_and_backs_off(
     settings = settings_for(loopback_server)
     await update_feeds(store, settings, now=clock)
     first = store.get_feed(url)
-    assert first.last_error == f"HTTP {status}" and first.error_count == 1
+    assert first.last_error == http_status_text(status) and first.error_count == 1
     await update_feeds(store, settings, feeds=[first], now=clock)
     second = store.get_feed(url)
     assert second.error_count == 2
@@ -154,7 +154,7 @@ async def test_retry_after_postpones_only_that_feed(
     )
     report = await update_feeds(store, settings, now=clock)
     assert {r.url: r.error for r in report.results} == {
-        busy: f"HTTP {status} (retry after 7200 s)",
+        busy: f"{http_status_text(status)} (retry after 7200 s)",
         fine: None,
     }
     busy_next, fine_next = store.get_feed(busy).next_check, store.get_feed(fine).next_check
@@ -276,7 +276,8 @@ async def test_results_are_reported_and_logged_once_per_feed(
     assert sorted(r.url for r in report.results) == sorted(urls)
     lines = [r.getMessage() for r in caplog.records if r.name == "reader.update"]
     assert len(lines) == 4
-    assert any(line.startswith(f"feed {urls[-1]}: error: HTTP 500") for line in lines)
+    failed = f"feed {urls[-1]}: error: HTTP 500 Internal Server Error"
+    assert any(line.startswith(failed) for line in lines)
     assert any(line.startswith(f"feed {urls[0]}: ok, 1 new, 0 updated") for line in lines)
 
 
