@@ -40,7 +40,10 @@ def daemon(app: AppContext, log_level: str | None) -> None:
     lock = DaemonLock(app.db_path)
     lock.acquire()  # StoreLockedError: the CLI prints it and exits 1
     try:
-        handlers = setup_logging(level, settings.log_path)
+        try:
+            handlers = setup_logging(level, settings.log_path)
+        except OSError as exc:
+            fail(f"cannot open the log file {settings.log_path}: {exc.strerror or exc}")
         try:
             store = app.store
             runner = Daemon(store, settings, extra_jobs=extra_jobs(store, settings))
