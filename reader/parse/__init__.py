@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from reader.exceptions import ParseError
 from reader.models import ParsedFeed
 from reader.parse.entries import Limits
+from reader.parse.fast import parse_fast
 from reader.parse.feed import parse_xml
 from reader.parse.jsonfeed import parse_json_feed
 from reader.parse.pool import ParserPool
@@ -78,4 +79,7 @@ def parse_document(
     )
     if _looks_like_json(body, content_type):
         return parse_json_feed(body, url=url, limits=limits)
+    fast = parse_fast(body, url=url, content_type=content_type, limits=limits)
+    if fast is not None:
+        return fast
     return parse_xml(body, url=url, content_type=content_type, limits=limits)

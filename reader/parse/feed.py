@@ -66,8 +66,18 @@ def _text(entry: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _summary(entry: Mapping[str, Any], content: Body | None, url: str) -> Body | None:
+    value = _get(entry, "summary")
+    detail = _get(entry, "summary_detail")
+    if detail is None and content is not None and value == content.value:
+        # feedparser copied the content into an absent summary (with no detail of its own).
+        return None
+    return _body(detail, value, url)
+
+
 def _raw_entry(entry: Mapping[str, Any], url: str) -> RawEntry:
     guid = _get(entry, "id")
+    content = _content(entry, url)
     return RawEntry(
         guid=str(guid) if guid else None,
         link=_text(entry, "link"),
@@ -77,12 +87,12 @@ def _raw_entry(entry: Mapping[str, Any], url: str) -> RawEntry:
         author=_text(entry, "author"),
         published=from_struct_time(_get(entry, "published_parsed")),
         updated=from_struct_time(_get(entry, "updated_parsed")),
-        content=_content(entry, url),
-        summary=_body(_get(entry, "summary_detail"), _get(entry, "summary"), url),
+        content=content,
+        summary=_summary(entry, content, url),
     )
 
 
-def _ttl_seconds(value: Any) -> int | None:
+def ttl_seconds(value: Any) -> int | None:
     """RSS `<ttl>` is minutes; keep sane positive values only, as seconds."""
     try:
         minutes = int(str(value).strip())
@@ -153,7 +163,7 @@ def parse_xml(body: bytes, *, url: str, content_type: str | None, limits: Limits
         title=title,
         link=safe_link(link, base=url),
         items=items,
-        ttl=_ttl_seconds(_get(feed_meta, "ttl")),
+        ttl=ttl_seconds(_get(feed_meta, "ttl")),
         version=version,
         warnings=tuple(warnings),
     )
