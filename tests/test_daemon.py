@@ -160,6 +160,25 @@ async def test_stop_cancels_a_stuck_update_and_the_feed_stays_due(
     assert store.integrity_check() == "ok"
 
 
+async def test_a_feed_still_updating_is_not_dispatched_again(
+    store: SQLiteStore, loopback_server: LoopbackServer, tmp_path: Path
+) -> None:
+    body = rss("slow", 2)
+    slow_url = loopback_server.drip("slow.xml", body, interval=2.5 / len(body))  # about 2.5 s
+    store.add_feed(slow_url)
+    # Dispatch every second; once done, the feed is not due for a minute.
+    settings = fast_settings(loopback_server, tmp_path, interval=60, max_interval=60)
+    daemon = Daemon(store, settings)
+    running = asyncio.create_task(daemon.run(handle_signals=False))
+
+    await wait_for(lambda: store.get_feed(slow_url).item_count == 2)
+    daemon.request_stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert loopback_server.hits["slow.xml"] == 1  # not fetched again while in flight
+    assert daemon.dispatches == 1
+
+
 # -- extra jobs --------------------------------------------------------------------------------
 
 
