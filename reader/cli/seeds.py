@@ -57,3 +57,11 @@ def print_report(report: SeedImportReport) -> None:
 
 def after_seed_import(app: AppContext) -> None:
     """Seeds define the topic: re-score and regroup when they change."""
+    from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
+
+    report = refresh_topic(app.store, app.settings)
+    if report.rebuilt:
+        click.echo(
+            f"topic: profile rebuilt from the seeds; {report.scored} items scored, "
+            f"{report.stories} stories"
+        )

@@ -22,7 +22,6 @@ from reader.exceptions import OPMLError, SeedFileError
 from reader.models import SortOrder
 from reader.sources.opml import import_opml
 from reader.sources.seeds import import_seeds
-from reader.update import run_update
 
 FEEDS_IMPORTED_KEY = "start.feeds_opml_imported"
 """Store meta key: set once the starting feed list was imported, so removals stick."""
@@ -56,6 +55,8 @@ def start(app: AppContext, no_daemon: bool) -> None:
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:
+        from reader.update import run_update  # the fetch stack loads only when it is needed
+
         click.echo("not a terminal: running one update instead of the reader")
         for line in report_lines(run_update(store, settings)):
             click.echo(line)

@@ -10,7 +10,6 @@ from rich.text import Text
 
 from reader.cli.context import AppContext, emit_json, item_json, pass_app, safe, short_date
 from reader.models import Story
-from reader.topic import refresh_topic
 
 
 @click.group()
@@ -79,6 +78,8 @@ def list_stories(app: AppContext, min_sources: int, limit: int | None, as_json: 
 @pass_app
 def refresh(app: AppContext, force: bool) -> None:
     """Score items against the seeds and regroup recent stories now (the daemon does it too)."""
+    from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
+
     report = refresh_topic(app.store, app.settings, force=force)
     if report.fingerprint is None:
         click.echo("no seeds and no [topic] keywords: items left unscored")
