@@ -42,6 +42,7 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _XML_MEDIA_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/xml", "application/rdf+xml"}
 )
+_C1_RANGE = re.compile("[\x80-\x9f]")
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 # Elements with a feedparser handler that never touches the fields we keep (tags, enclosures,
@@ -152,9 +153,11 @@ def _fp_text(element: ET.Element) -> str:
     if len(element):
         raise Unsupported("markup inside a text field")
     output = (element.text or "").strip()
+    if output.isascii():
+        return output  # neither fixup can change ASCII
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
-    return output.translate(_cp1252)
+    return output.translate(_cp1252) if _C1_RANGE.search(output) else output
 
 
 def _base_of(element: ET.Element, parent_base: str) -> str:

@@ -7,6 +7,7 @@ the terminal could interpret (ESC and the other C0/C1 controls) and nothing a br
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Literal
@@ -27,20 +28,23 @@ ITEM_LINK_SCHEMES = frozenset({"http", "https"})
 # *content* of script and style elements.
 _TAGS = frozenset(nh3.ALLOWED_TAGS)
 _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+_UrlRelative = tuple[Literal["rewrite_with_base"], str] | Literal["deny"]
 
 # Tags after which the plain-text rendering breaks a paragraph, or a line.
 _BLOCK_TAGS = (
     "p|div|h[1-6]|li|blockquote|pre|tr|table|ul|ol|dl|dt|dd|figure|figcaption|article|aside|"
     "section|header|footer|nav|details|summary|caption|center|hgroup"
 )
-_PARAGRAPH_BREAK = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:\s[^>]*)?>|<hr\s*/?>", re.IGNORECASE)
-_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# nh3 writes tag names in lower case, so no IGNORECASE (which would also cost the regex
+# engine its fast scan for the leading "<").
+_PARAGRAPH_BREAK = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:\s[^>]*)?>|<hr\s*/?>")
+_LINE_BREAK = re.compile(r"<br\s*/?>")
 # nh3 serializes with every `<` and `>` inside text and attribute values escaped, so on its
 # output a tag is exactly `<` up to the next `>`.
 _TAG = re.compile(r"<[^>]*>")
-_WHITESPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_MANY_NEWLINES = re.compile(r"\n[ \n]*\n")
+_HTML_WHITESPACE = "\t\n\r\f\v"
+_TEXT_SPACES = "\t\r\f\v\u00a0"
+_MANY_NEWLINES = re.compile(r"\n{3,}")
 _LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
 _TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 _VOID_TAGS = frozenset(
@@ -87,6 +91,7 @@ def nesting_exceeds(fragment: str, limit: int = MAX_NESTING) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def is_absolute_http_url(url: str | None) -> bool:
     """True for an absolute http(s) URL with a host (usable as a base for relative links)."""
     if not url:
@@ -109,18 +114,17 @@ def sanitize_html(fragment: str, *, base: str | None, max_chars: int) -> str:
     if nesting_exceeds(source):
         # Pathological nesting: keep the words, drop the structure (see MAX_NESTING).
         return text_to_html(html.unescape(_TAG.sub(" ", source)), max_chars=max_chars)
-    url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"] = (
+    url_relative: _UrlRelative = (
         ("rewrite_with_base", base) if base is not None and is_absolute_http_url(base) else "deny"
     )
     return _clean_within(source, max_chars, url_relative)
 
 
-def _clean(
-    source: str, url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"]
-) -> str:
+@functools.lru_cache(maxsize=256)
+def _cleaner(url_relative: _UrlRelative) -> nh3.Cleaner:
+    """A reusable nh3 cleaner per base URL: building one costs more than a typical clean."""
     try:
-        cleaned = nh3.clean(
-            source,
+        return nh3.Cleaner(
             tags=set(_TAGS),
             attributes=_ATTRIBUTES,
             url_schemes=set(LINK_SCHEMES),
@@ -131,14 +135,17 @@ def _clean(
         # nh3 rejects a base it cannot parse as a URL; drop relative links instead.
         if url_relative == "deny":
             raise
-        return _clean(source, "deny")
-    return strip_controls(cleaned)
+        return _cleaner("deny")
+
+
+def _clean(source: str, url_relative: _UrlRelative) -> str:
+    return strip_controls(_cleaner(url_relative).clean(source))
 
 
 def _clean_within(
     source: str,
     max_chars: int,
-    url_relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"] = "deny",
+    url_relative: _UrlRelative = "deny",
 ) -> str:
     """Clean `source`, cutting the input shorter until the clean output fits `max_chars`.
 
@@ -168,16 +175,32 @@ def text_to_html(text: str, *, max_chars: int) -> str:
     return body if len(body) <= max_chars else _clean_within(body, max_chars)
 
 
+def _collapse_spaces(text: str, spaces: str) -> str:
+    """Turn each of `spaces` into a space and runs of spaces into one.
+
+    str.replace beats a regex here several times over: a regex tries a match at every space,
+    and there is one between every two words.
+    """
+    for char in spaces:
+        if char in text:
+            text = text.replace(char, " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text
+
+
 def html_to_text(cleaned_html: str) -> str:
     """Plain text of sanitized HTML, keeping paragraph and line breaks, whitespace collapsed."""
     # Source line breaks are spaces in HTML; only tags make breaks. (<pre> loses its lines.)
-    marked = _WHITESPACE_RUN.sub(" ", cleaned_html)
+    marked = _collapse_spaces(cleaned_html, _HTML_WHITESPACE)
     marked = _PARAGRAPH_BREAK.sub("\n\n", marked)
     marked = _LINE_BREAK.sub("\n", marked)
-    text = html.unescape(_TAG.sub("", marked))
-    text = strip_controls(text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+    text = _TAG.sub("", marked)
+    if "&" in text:
+        text = html.unescape(text)
+    text = _collapse_spaces(strip_controls(text), _TEXT_SPACES)
+    text = text.replace(" \n", "\n").replace("\n ", "\n")
+    return _MANY_NEWLINES.sub("\n\n", text).strip()
 
 
 def one_line_text(value: str | None, *, is_html: bool, max_chars: int) -> str | None:
