@@ -262,3 +262,21 @@ def test_body_decoder_stops_at_the_cap_and_names_unknown_encodings() -> None:
     identity.feed(b"0123456789")
     with pytest.raises(BodyTooLarge):
         identity.feed(b"!")
+
+
+async def test_redirect_to_an_invalid_location_is_a_fetch_error(
+    fetcher: Fetcher, loopback_server: LoopbackServer
+) -> None:
+    url = loopback_server.redirect("bad.xml", "http://[::1/feed", status=302)
+    with pytest.raises(FetchError, match="bad response: Invalid URL in location header"):
+        await fetcher.fetch(url)
+    loopback_server.redirect("port.xml", "http://127.0.0.1:99999999/feed", status=302)
+    with pytest.raises(FetchError, match="port out of range"):
+        await fetcher.fetch(loopback_server.url("port.xml"))
+
+
+async def test_unresolvable_host_is_a_fetch_error_naming_the_feed(fetcher: Fetcher) -> None:
+    url = "http://no-such-host.invalid/feed.xml"
+    with pytest.raises(FetchError, match=r"cannot resolve no-such-host\.invalid") as caught:
+        await fetcher.fetch(url)
+    assert caught.value.url == url

@@ -172,7 +172,10 @@ class Fetcher:
             if hops > self.settings.max_redirects:
                 raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
             only_permanent = only_permanent and status in PERMANENT_REDIRECTS
-            current = str(target.join(location))
+            try:
+                current = str(target.join(location))
+            except (httpx.InvalidURL, ValueError) as exc:
+                raise FetchError(url, f"redirect to an invalid URL {location!r}: {exc}") from None
             if remaining <= 0:
                 raise DeadlineExceededError(
                     url, f"no complete response within {self.settings.timeout:g} s"
@@ -187,10 +190,14 @@ class Fetcher:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise FetchError(url, f"timed out ({_describe(exc)})") from exc
+        except httpx.RemoteProtocolError as exc:
+            raise FetchError(url, f"bad response: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(url, f"connection failed: {_describe(exc)}") from exc
         except BlockedAddressError as exc:  # refused by the guard: name the feed, keep why
             raise BlockedAddressError(url, exc.message) from exc
+        except FetchError as exc:  # the guard could not resolve the host
+            raise FetchError(url, exc.message) from exc
         try:
             status = response.status_code
             if status in REDIRECT_STATUSES:
@@ -253,6 +260,8 @@ def _checked_url(feed_url: str, url: str) -> httpx.URL:
         raise FetchError(feed_url, f"refused URL {url!r}: only http and https are fetched")
     if not parsed.host:
         raise FetchError(feed_url, f"invalid URL {url!r}: no host")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise FetchError(feed_url, f"invalid URL {url!r}: port out of range")
     return parsed
 
 
