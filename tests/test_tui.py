@@ -12,6 +12,7 @@ import pytest
 from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
+from textual.worker import WorkerCancelled
 
 from reader.config import FetchSettings, ReaderSettings, Settings
 from reader.models import FeedUpdate, ItemFilter, ItemWrite
@@ -100,7 +101,10 @@ def make_app(store: SQLiteStore, **reader: object) -> ReaderApp:
 async def settle(pilot: Pilot[None]) -> None:
     """Wait until the workers (which start one another) are done and messages handled."""
     for _ in range(6):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker replaced by a newer one: wait again
+            continue
         await pilot.pause()
         if not any(w.is_running for w in pilot.app.workers):
             break

@@ -35,7 +35,7 @@ from reader.tui.messages import (
     ViewLoaded,
     ViewsLoaded,
 )
-from reader.tui.pages import count_view, fetch_page, find_row, page_of
+from reader.tui.pages import PAGE_SIZE, count_view, fetch_page, find_row, page_of
 from reader.tui.render import query_words
 from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.prompt import PromptScreen
@@ -437,12 +437,17 @@ class MainScreen(Screen[None]):
     def run_search(self, query: str) -> None:
         try:
             hits = self.store.search(query, limit=SEARCH_LIMIT)
-            ids = tuple(hit.item.id for hit in hits)
-            unread = sum(not hit.item.read for hit in hits)
         except InvalidSearchQueryError as exc:
             self.post_message(Problem(str(exc)))
             return
-        self.app.call_from_thread(self.show_transient, search_view(query, ids, unread))
+        found = [hit.item for hit in hits]
+        view = search_view(query, tuple(item.id for item in found), sum(not i.read for i in found))
+        # The hits already hold the rows: list them without reading them again.
+        pages = {
+            page: found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+            for page in range(page_of(max(0, len(found) - 1)) + 1)
+        }
+        self.app.call_from_thread(self.show_transient, view, pages)
 
     def action_show_story(self) -> None:
         item = self._target()
@@ -460,8 +465,8 @@ class MainScreen(Screen[None]):
         view = story_view(item.story_id, item.title or "(untitled)", unread)
         self.app.call_from_thread(self.show_transient, view)
 
-    def show_transient(self, view: View) -> None:
-        """List a search or story view and add it to the sidebar."""
+    def show_transient(self, view: View, pages: dict[int, list[Item]] | None = None) -> None:
+        """List a search or story view (`pages` when its rows are at hand) in the sidebar."""
         if self.view is not None and self.view.key not in ("search", "story"):
             self.previous_view = self.view
         self.view = view
@@ -469,7 +474,12 @@ class MainScreen(Screen[None]):
         sidebar = self.query_one(Sidebar)
         sidebar.current = view.key
         sidebar.set_views(self._with_transient(views))
-        self.load_view(view)
+        if pages is None:
+            self.load_view(view)
+        else:
+            self.generation += 1
+            total = sum(len(rows) for rows in pages.values())
+            self.post_message(ViewLoaded(view, total, pages, 0, self.generation))
         self.item_list.focus()
 
     def action_back(self) -> None:

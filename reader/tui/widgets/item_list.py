@@ -76,6 +76,27 @@ class ItemList(ScrollView, can_focus=True):
         self._pages: dict[int, list[Item]] = {}
         self._requested: set[int] = set()
         self._words: list[str] = []
+        # Drawn rows by (row, width, under the cursor): scrolling redraws only new rows.
+        self._drawn: dict[tuple[int, int, bool], Strip] = {}
+
+    def on_mount(self) -> None:
+        # Relative dates ("5m ago") age: draw the rows afresh every minute.
+        self.set_interval(60, self.redraw)
+
+    def on_focus(self) -> None:
+        self.redraw()
+
+    def on_blur(self) -> None:
+        self.redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn.clear()
+
+    def redraw(self) -> None:
+        """Draw every row again (styles, focus or the time changed)."""
+        self._drawn.clear()
+        self.refresh()
 
     # -- data in (attributes down) ----------------------------------------------------------
 
@@ -95,6 +116,7 @@ class ItemList(ScrollView, can_focus=True):
         self._pages = dict(pages)
         self._requested = set(pages)
         self._words = query_words(view.query)
+        self._drawn.clear()
         self.virtual_size = Size(0, total)
         if not same_view:
             self.scroll_to(y=0, animate=False, immediate=True)
@@ -106,6 +128,7 @@ class ItemList(ScrollView, can_focus=True):
         if generation != self.generation:
             return
         self._pages[page] = items
+        self._drawn.clear()
         self.refresh()
         if page == page_of(self.cursor):
             self.post_message(self.Highlighted(self.cursor, self.current_item))
@@ -116,7 +139,9 @@ class ItemList(ScrollView, can_focus=True):
             for position, row in enumerate(rows):
                 if row.id == item.id:
                     rows[position] = item
-                    self.refresh_line(page * PAGE_SIZE + position)
+                    number = page * PAGE_SIZE + position
+                    self._forget(number)
+                    self.refresh_line(number)
 
     @property
     def current_item(self) -> Item | None:
@@ -190,6 +215,9 @@ class ItemList(ScrollView, can_focus=True):
             return self._strip(text, width, base)
         if row >= self.total:
             return Strip.blank(width, base)
+        cached = self._drawn.get((row, width, row == self.cursor))
+        if cached is not None:
+            return cached
         item = self.item_at(row)
         if item is None:
             page = page_of(row)
@@ -202,7 +230,16 @@ class ItemList(ScrollView, can_focus=True):
             text = item_row(item, width, self.clock(), self._words)
         if row == self.cursor:
             text.stylize(self.get_component_rich_style("item-list--cursor"))
-        return self._strip(text, width, base)
+        strip = self._strip(text, width, base)
+        if item is not None:
+            if len(self._drawn) > 2000:  # a few screens' worth is plenty
+                self._drawn.clear()
+            self._drawn[(row, width, row == self.cursor)] = strip
+        return strip
+
+    def _forget(self, row: int) -> None:
+        for key in [key for key in self._drawn if key[0] == row]:
+            del self._drawn[key]
 
     def _strip(self, text: Text, width: int, base: Style) -> Strip:
         text.stylize_before(base)
