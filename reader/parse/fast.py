@@ -118,31 +118,6 @@ class _Names:
         return f"{prefix.lower()}_{local.lower()}" if prefix else local.lower()
 
 
-_MEDIA_CONTAINERS = frozenset({"media_content", "media_group"})
-
-
-def _skip(child: ET.Element, name: str, names: _Names, has_title: bool) -> None:
-    """Accept an element that cannot touch our fields, or raise Unsupported.
-
-    Media containers may hold harmless media elements and a media:title, which feedparser
-    overrides with the item's own title when the item has one (it always wins on depth).
-    """
-    if name in _MEDIA_CONTAINERS:
-        for grandchild in child:
-            if not isinstance(grandchild.tag, str):
-                continue
-            inner = names(grandchild.tag)
-            if inner == "media_title" and has_title and not len(grandchild):
-                continue
-            _skip(grandchild, inner, names, has_title)
-        return
-    if name in _HARMLESS_HANDLERS or not _has_handler(name):
-        if len(child):
-            raise Unsupported(f"element {name} with children")
-        return
-    raise Unsupported(f"element {name}")
-
-
 class Unsupported(Exception):
     """The document leaves the fast path's envelope; feedparser must read it."""
 
@@ -177,6 +152,83 @@ def _date(element: ET.Element) -> Any:
     return feedparser_parse_date(_fp_text(element))
 
 
+_MEDIA_CONTAINERS = frozenset({"media_content", "media_group"})
+
+
+def _skip(child: ET.Element, name: str) -> None:
+    """Accept an element that cannot touch our fields, or raise Unsupported."""
+    if name in _HARMLESS_HANDLERS or not _has_handler(name):
+        if len(child):
+            raise Unsupported(f"element {name} with children")
+        return
+    raise Unsupported(f"element {name}")
+
+
+class _RssBodies:
+    """feedparser's bookkeeping of an RSS item's summary and content, event by event.
+
+    Its quirks are reproduced on purpose: a description that arrives when a summary exists
+    but no content does becomes content; a deeper (media:) description does not replace a
+    shallower one's value, but its type still becomes the summary's; content:encoded is
+    copied into an absent summary.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.summary_value: str | None = None
+        self.summary_depth: int | None = None
+        self.summary_is_html: bool | None = None  # None: no detail of its own (a copy)
+        self.contents: list[Body] = []
+        self.has_content = False
+
+    @staticmethod
+    def _type(element: ET.Element, default: str, value: str) -> str:
+        if element.get("mode") is not None:
+            raise Unsupported("mode attribute")
+        mapped: str = _FeedParserMixin.map_content_type(element.get("type", default))
+        if mapped not in ("text/plain", "text/html"):
+            raise Unsupported(f"text of type {mapped}")
+        if mapped == "text/plain" and _FeedParserMixin.looks_like_html(value):
+            mapped = "text/html"
+        return mapped
+
+    def description(self, element: ET.Element, depth: int) -> None:
+        value = _fp_text(element)
+        if self.summary_value is not None and not self.has_content:
+            kind = self._type(element, "text/plain", value)
+            self.contents.append(Body(value, is_html=kind == "text/html", base=self.base))
+            self.has_content = True
+            return
+        kind = self._type(element, "text/html", value)
+        if self.summary_depth is None or depth <= self.summary_depth:
+            self.summary_value = value
+            self.summary_depth = depth
+        self.summary_is_html = kind == "text/html"
+
+    def encoded(self, element: ET.Element) -> None:
+        value = _fp_text(element)
+        kind = self._type(element, "text/html", value)
+        self.contents.append(Body(value, is_html=kind == "text/html", base=self.base))
+        self.has_content = True
+        if self.summary_value is None:
+            self.summary_value = value
+
+    def result(self) -> tuple[Body | None, Body | None]:
+        """(content, summary) as the feedparser adapter reads them from feedparser's dict."""
+        content: Body | None = None
+        if self.contents:
+            chosen = next((c for c in self.contents if c.is_html), self.contents[0])
+            content = chosen if chosen.value else None
+        value = self.summary_value
+        if not value:
+            return content, None
+        if self.summary_is_html is None:
+            if content is not None and value == content.value:
+                return content, None
+            return content, Body(value, is_html=False, base=self.base)
+        return content, Body(value, is_html=self.summary_is_html, base=self.base)
+
+
 def _once(seen: set[str], tag: str) -> None:
     if tag in seen:
         raise Unsupported(f"repeated {tag}")
@@ -207,6 +259,28 @@ def _atom_link(element: ET.Element, base: str) -> str | None:
     return None
 
 
+def _walk_media(container: ET.Element, names: _Names, bodies: _RssBodies, depth: int) -> bool:
+    """Media elements inside media:content/media:group; True if a media:title was seen.
+
+    A media:title loses to the item's own title in feedparser (on depth), so it only matters
+    when the item has none; the caller checks that.
+    """
+    media_title = False
+    for child in container:
+        if not isinstance(child.tag, str):
+            continue
+        name = names(child.tag)
+        if name == "media_title" and not len(child):
+            media_title = True
+        elif name == "media_description":
+            bodies.description(child, depth)
+        elif name in _MEDIA_CONTAINERS:
+            media_title |= _walk_media(child, names, bodies, depth + 1)
+        else:
+            _skip(child, name)
+    return media_title
+
+
 def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
     if item.get(XML_BASE) or item.get("base"):
         raise Unsupported("xml:base in RSS")
@@ -219,9 +293,8 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
     guid_is_link = False
     author: str | None = None
     published = updated = None
-    description: str | None = None
-    encoded: str | None = None
-    deferred: list[tuple[ET.Element, str]] = []
+    bodies = _RssBodies(base)
+    media_title = False
     for child in item:
         tag = child.tag
         if not isinstance(tag, str):
@@ -229,10 +302,8 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
         if child.get(XML_BASE) or child.get("base"):
             raise Unsupported("xml:base in RSS")
         name = names(tag)
-        if name in ("title", "description", "content_encoded") and (
-            child.get("type") is not None or child.get("mode") is not None
-        ):
-            raise Unsupported("type or mode attribute on an RSS text field")
+        if name == "title" and (child.get("type") is not None or child.get("mode") is not None):
+            raise Unsupported("type or mode attribute on an RSS title")
         if name == "title":
             _once(seen, name)
             title = _fp_text(child)
@@ -269,19 +340,19 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
             updated = _date(child)
         elif name == "description":
             _once(seen, name)
-            description = _fp_text(child)
+            bodies.description(child, depth=1)
         elif name == "content_encoded":
             _once(seen, name)
-            encoded = _fp_text(child)
+            bodies.encoded(child)
+        elif name in _MEDIA_CONTAINERS:
+            media_title |= _walk_media(child, names, bodies, depth=2)
         else:
-            deferred.append((child, name))
-    for child, name in deferred:
-        _skip(child, name, names, has_title="title" in seen)
+            _skip(child, name)
+    if media_title and "title" not in seen:
+        raise Unsupported("media:title without an item title")
     if not link_element and guid_is_link and guid:
         link = guid
-    content = Body(encoded, is_html=True, base=base) if encoded else None
-    summary_value = description if "description" in seen else encoded
-    summary = Body(summary_value, is_html=True, base=base) if summary_value else None
+    content, summary = bodies.result()
     return RawEntry(
         guid=guid or None,
         link=link or None,
@@ -385,7 +456,7 @@ def _atom_entry(entry: ET.Element, feed_base: str, names: _Names) -> RawEntry:
         elif tag.startswith(ATOM):
             raise Unsupported(f"entry element {tag}")
         else:
-            _skip(child, names(tag), names, has_title=False)
+            _skip(child, names(tag))
     if summary is None and content is not None:
         summary = content  # feedparser copies text/html content into an absent summary
     if link is None and guid:
