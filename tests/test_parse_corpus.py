@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,9 @@ from reader.exceptions import ParseError
 from reader.models import ParsedFeed
 from reader.parse import parse_document
 from reader.parse.dates import from_struct_time, plausible
+from reader.parse.entries import Limits
+from reader.parse.fast import parse_fast
+from reader.parse.feed import parse_xml
 from reader.parse.sanitize import html_to_text, one_line_text, safe_link
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -195,3 +199,76 @@ def test_relative_corpus_feeds_resolve_against_the_document_url() -> None:
     base = url_for("feeds/reader/relative.rss")
     links = [item.link for item in result.items if item.link]
     assert links and all(link.startswith(base.rsplit("/", 1)[0]) for link in links)
+
+
+def _fast_and_reference(local: str) -> tuple[ParsedFeed | None, ParsedFeed | ParseError]:
+    body = (CORPUS / local).read_bytes()
+    limits = Limits(max_items=1000, max_field_chars=200_000, now=NOW)
+    fast = parse_fast(body, url=url_for(local), content_type=None, limits=limits)
+    try:
+        reference: ParsedFeed | ParseError = parse_xml(
+            body, url=url_for(local), content_type=None, limits=limits
+        )
+    except ParseError as exc:
+        reference = exc
+    return fast, reference
+
+
+def test_fast_path_equals_the_feedparser_path_field_by_field() -> None:
+    """Wherever the ElementTree fast path accepts a corpus document, every stored field must
+    be what the feedparser path gives (and the news feeds must mostly take the fast path)."""
+    compared = news_fast = 0
+    for local, kind in manifest():
+        if local.endswith(".json"):
+            continue
+        fast, reference = _fast_and_reference(local)
+        if fast is None:
+            continue
+        compared += 1
+        news_fast += kind == "news-real"
+        assert isinstance(reference, ParsedFeed), f"{local}: {reference}"
+        assert (fast.title, fast.link, fast.ttl, fast.version) == (
+            reference.title,
+            reference.link,
+            reference.ttl,
+            reference.version,
+        ), local
+        assert len(fast.items) == len(reference.items), local
+        for ours, theirs in zip(fast.items, reference.items, strict=True):
+            assert asdict(ours) == asdict(theirs), local
+    assert compared > 200
+    assert news_fast > len(files_of("news-real")) // 2
+
+
+def test_fast_path_declines_what_it_does_not_cover() -> None:
+    limits = Limits(max_items=1000, max_field_chars=200_000, now=NOW)
+    declined = [
+        # Another encoding, a DTD, Atom 0.3, RSS 1.0, xhtml content, not well-formed.
+        b'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+        b"<title>t</title></channel></rss>",
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss version="2.0"><channel>'
+        b"<title>&a;</title></channel></rss>",
+        b'<feed xmlns="http://purl.org/atom/ns#" version="0.3"><title>t</title></feed>',
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns="http://purl.org/rss/1.0/"><channel><title>t</title></channel></rdf:RDF>',
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id>'
+        b'<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">x</div></content>'
+        b"</entry></feed>",
+        b'<rss version="2.0"><channel><title>t</title><item><title>a &nbsp; b</title>'
+        b"</item></channel></rss>",
+        b'<rss version="2.0"><channel><title>t</title><item><itunes:summary '
+        b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">s</itunes:summary>'
+        b"</item></channel></rss>",
+    ]
+    for body in declined:
+        assert parse_fast(body, url="https://x.example/", content_type=None, limits=limits) is None
+    rss = b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid></item></channel></rss>'
+    assert parse_fast(rss, url="https://x.example/", content_type=None, limits=limits)
+    for content_type in ("text/html", "application/rss+xml; charset=windows-1251", "text/xml"):
+        assert (
+            parse_fast(rss, url="https://x.example/", content_type=content_type, limits=limits)
+            is None
+        )
+    assert parse_fast(
+        rss, url="https://x.example/", content_type="text/xml; charset=UTF-8", limits=limits
+    )
