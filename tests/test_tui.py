@@ -281,6 +281,24 @@ async def test_mark_all_read_asks_first_and_marks_only_the_view(filled: SQLiteSt
         assert main_screen(pilot).query_one(Sidebar).views["seeds"].unread == 0
 
 
+async def test_tagging_an_item_deleted_meanwhile_reports_it_and_keeps_running(
+    filled: SQLiteStore,
+) -> None:
+    app = make_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to_view(pilot, news_key(filled))
+        item = main_screen(pilot).query_one(ItemList).current_item
+        assert item is not None
+        filled.delete_items(item.source_id, [item.identity])
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"gone", "enter")
+        await settle(pilot)
+        assert any(f"no such item: {item.id}" in str(n.message) for n in app._notifications)
+        assert app.is_running and "gone" not in {t.name for t in filled.get_tags()}
+
+
 # -- search and story ---------------------------------------------------------------------------
 
 
@@ -481,6 +499,16 @@ async def test_help_lists_every_key_and_the_palette_offers_every_action(
         ):
             assert key in keys
         await pilot.press("escape")
+        await pilot.pause()
+        item = screen.query_one(ItemList).current_item
+        assert item is not None and not item.starred
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Star or unstar")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert filled.get_item(item.id).starred
         await pilot.press("q")
         await pilot.pause()
     assert not app.is_running
@@ -512,6 +540,15 @@ def test_an_item_row_fills_exactly_the_width(filled: SQLiteStore) -> None:
     for item in filled.get_items(limit=20):
         for width in (60, 90, 120):
             assert item_row(item, width, NOW).cell_len == width
+
+
+def test_reader_tui_is_a_command_and_the_default_one() -> None:
+    from click.testing import CliRunner
+
+    from reader.cli.main import cli
+
+    assert "tui" in CliRunner().invoke(cli, ["--help"]).output
+    assert cli.get_command(None, "tui") is not None  # type: ignore[arg-type]
 
 
 def test_the_core_never_imports_textual() -> None:

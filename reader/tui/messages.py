@@ -11,10 +11,11 @@ from reader.tui.views import View
 class ViewsLoaded(Message):
     """The sidebar's views with fresh counts."""
 
-    def __init__(self, views: list[View], counter: int | None) -> None:
+    def __init__(self, views: list[View], counter: int | None, *, first: bool = False) -> None:
         super().__init__()
         self.views = views
         self.counter = counter
+        self.first = first  # the first load also lists the first view
 
 
 class ViewLoaded(Message):

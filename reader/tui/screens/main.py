@@ -144,14 +144,15 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="views")
     def load_views(self, first: bool = False) -> None:
-        """Read the sidebar's views and counts; the first time, list the Topic view."""
-        counter = self.store.change_counter()
-        views = build_views(self.store, self.settings)
-        if get_current_worker().is_cancelled:
+        """Read the sidebar's views and counts; the first time, list the Topic view too."""
+        try:
+            counter = self.store.change_counter()
+            views = build_views(self.store, self.settings)
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
             return
-        self.post_message(ViewsLoaded(views, counter if first else None))
-        if first and views:
-            self.load_view(views[0])
+        if not get_current_worker().is_cancelled:
+            self.post_message(ViewsLoaded(views, counter if first else None, first=first))
 
     def load_view(self, view: View, *, keep_item: int | None = None, near: int = 0) -> None:
         """List `view`; on a reload keep the cursor on `keep_item` (else near row `near`)."""
@@ -160,29 +161,45 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="view")
     def _load_view(self, view: View, generation: int, keep_item: int | None, near: int) -> None:
-        total = count_view(self.store, view)
-        cursor = min(near, max(0, total - 1))
-        pages: dict[int, list[Item]] = {}
-        if keep_item is not None:
-            found = find_row(self.store, view, keep_item, near, total)
-            if found is not None:
-                cursor, pages = found
-        page = page_of(cursor)
-        if page not in pages:
-            pages[page] = fetch_page(self.store, view, page)
+        try:
+            total = count_view(self.store, view)
+            cursor = min(near, max(0, total - 1))
+            pages: dict[int, list[Item]] = {}
+            if keep_item is not None:
+                found = find_row(self.store, view, keep_item, near, total)
+                if found is not None:
+                    cursor, pages = found
+            page = page_of(cursor)
+            if page not in pages:
+                pages[page] = fetch_page(self.store, view, page)
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(ViewLoaded(view, total, pages, cursor, generation))
 
     @work(thread=True, group="pages")
     def load_page(self, view: View, generation: int, page: int) -> None:
-        self.post_message(PageLoaded(generation, page, fetch_page(self.store, view, page)))
+        try:
+            items = fetch_page(self.store, view, page)
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
+        self.post_message(PageLoaded(generation, page, items))
 
     @work(thread=True, exclusive=True, group="poll")
     def check_for_changes(self) -> None:
         """The cheap periodic check: has any process changed the store since we looked?"""
-        counter = self.store.change_counter()
+        try:
+            counter = self.store.change_counter()
+        except ReaderError:
+            return  # a busy or vanished database: the next check tries again
         if self.counter is not None and counter != self.counter:
             self.post_message(StoreChanged(counter))
+
+    def reload_views(self) -> None:
+        """From a worker thread: read the sidebar's counts again (workers start on the loop)."""
+        self.app.call_from_thread(self.load_views)
 
     def note_own_write(self) -> None:
         """After one write of ours, accept the counter it made, so it causes no reload.
@@ -200,6 +217,8 @@ class MainScreen(Screen[None]):
         if message.counter is not None:
             self.counter = message.counter
         self.views = message.views
+        if message.first and message.views:
+            self.load_view(message.views[0])
         sidebar = self.query_one(Sidebar)
         if self.view is not None:
             fresh = {v.key: v for v in message.views}
@@ -287,7 +306,7 @@ class MainScreen(Screen[None]):
             return
         self.post_message(ItemLoaded(item, opened=True))
         if mark_read:
-            self.load_views()
+            self.reload_views()
 
     def on_item_loaded(self, message: ItemLoaded) -> None:
         item = message.item
@@ -330,7 +349,7 @@ class MainScreen(Screen[None]):
             return
         if fresh:
             self.post_message(ItemLoaded(fresh[0]))
-        self.load_views()
+        self.reload_views()
 
     def action_add_tag(self) -> None:
         item = self._target()
@@ -390,7 +409,7 @@ class MainScreen(Screen[None]):
             return
         if fresh:
             self.post_message(ItemLoaded(fresh[0]))
-        self.load_views()
+        self.reload_views()
 
     def action_mark_view_read(self) -> None:
         view = self.view
@@ -414,7 +433,7 @@ class MainScreen(Screen[None]):
             self.post_message(Problem(str(exc)))
             return
         self.app.call_from_thread(self.notify, f"Marked {changed:,} items read.", markup=False)
-        self.load_views()
+        self.reload_views()
         self.app.call_from_thread(self.reload_current)
 
     # -- search and story -------------------------------------------------------------------
@@ -461,7 +480,11 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="search")
     def load_story(self, item: Item) -> None:
         assert item.story_id is not None
-        unread = self.store.count_items(ItemFilter(story_id=item.story_id, unread=True))
+        try:
+            unread = self.store.count_items(ItemFilter(story_id=item.story_id, unread=True))
+        except ReaderError as exc:
+            self.post_message(Problem(str(exc)))
+            return
         view = story_view(item.story_id, item.title or "(untitled)", unread)
         self.app.call_from_thread(self.show_transient, view)
 
