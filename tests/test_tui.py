@@ -24,6 +24,7 @@ from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.help import HelpScreen
 from reader.tui.screens.main import MainScreen
 from reader.tui.screens.prompt import PromptScreen
+from reader.tui.widgets import item_list
 from reader.tui.widgets.item_list import ItemList
 from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import Sidebar
@@ -164,7 +165,10 @@ async def test_topic_view_lists_every_item_and_sidebar_counts_unread(filled: SQL
         assert broken.error == "HTTP 500 [31mserver error"  # ESC gone, text kept
 
 
-async def test_j_and_k_move_the_cursor_and_pages_load_on_demand(filled: SQLiteStore) -> None:
+async def test_j_and_k_move_the_cursor_and_pages_load_on_demand(
+    filled: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(item_list, "MAX_PAGES", 1)  # far pages are dropped, read again later
     app = make_app(filled)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -176,6 +180,10 @@ async def test_j_and_k_move_the_cursor_and_pages_load_on_demand(filled: SQLiteSt
         assert items.cursor == items.total - 1
         assert items.current_item is not None  # the last page was fetched when shown
         assert all(row.strip() not in ("…", "") for row in drawn_rows(items))
+        assert items.item_at(0) is None  # the first page was dropped for the last
+        await pilot.press("home")
+        await settle(pilot)
+        assert items.current_item is not None and items.cursor == 0
 
 
 async def test_enter_opens_the_item_in_the_pane_and_marks_it_read(filled: SQLiteStore) -> None:

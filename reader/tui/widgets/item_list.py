@@ -25,6 +25,9 @@ from reader.tui.pages import PAGE_SIZE, page_of
 from reader.tui.render import item_row, query_words
 from reader.tui.views import View
 
+MAX_PAGES = 40
+"""Pages kept in memory (4,000 rows); the rest are read again when scrolled back to."""
+
 
 class ItemList(ScrollView, can_focus=True):
     """The listed view's items, one row each, with a cursor."""
@@ -128,10 +131,20 @@ class ItemList(ScrollView, can_focus=True):
         if generation != self.generation:
             return
         self._pages[page] = items
+        self._evict_far_pages()
         self._drawn.clear()
         self.refresh()
         if page == page_of(self.cursor):
             self.post_message(self.Highlighted(self.cursor, self.current_item))
+
+    def _evict_far_pages(self) -> None:
+        """Keep memory flat on huge views: drop the pages furthest from the cursor."""
+        if len(self._pages) <= MAX_PAGES:
+            return
+        here = page_of(self.cursor)
+        for page in sorted(self._pages, key=lambda p: abs(p - here))[MAX_PAGES:]:
+            del self._pages[page]
+            self._requested.discard(page)
 
     def update_item(self, item: Item) -> None:
         """Draw the new state of an item that changed (marks, tags), wherever it is listed."""
