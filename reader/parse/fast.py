@@ -35,6 +35,8 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+RSS10 = "{http://purl.org/rss/1.0/}"
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _XML_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding=[\"']([^\"']+)[\"']")
@@ -155,11 +157,28 @@ def _date(element: ET.Element) -> Any:
 _MEDIA_CONTAINERS = frozenset({"media_content", "media_group"})
 
 
-def _skip(child: ET.Element, name: str) -> None:
-    """Accept an element that cannot touch our fields, or raise Unsupported."""
+# Children an <image> inside an entry may have: feedparser files url/width/height apart, but
+# an image's title or link would land on the entry itself.
+_IMAGE_CHILDREN = frozenset({"url", "width", "height"})
+
+
+def _skip(child: ET.Element, name: str, names: _Names) -> None:
+    """Accept an element that cannot touch our fields, or raise Unsupported.
+
+    An element feedparser has no handler for (or a harmless one) is stored under its own
+    name; its children run their own handlers, so they are checked the same way.
+    """
+    if name == "image":
+        for grandchild in child:
+            if isinstance(grandchild.tag, str) and (
+                names(grandchild.tag) not in _IMAGE_CHILDREN or len(grandchild)
+            ):
+                raise Unsupported("image with a title or link")
+        return
     if name in _HARMLESS_HANDLERS or not _has_handler(name):
-        if len(child):
-            raise Unsupported(f"element {name} with children")
+        for grandchild in child:
+            if isinstance(grandchild.tag, str):
+                _skip(grandchild, names(grandchild.tag), names)
         return
     raise Unsupported(f"element {name}")
 
@@ -173,11 +192,13 @@ class _RssBodies:
     copied into an absent summary.
     """
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, url: str) -> None:
         self.base = base
+        self.url = url
         self.summary_value: str | None = None
         self.summary_depth: int | None = None
         self.summary_is_html: bool | None = None  # None: no detail of its own (a copy)
+        self.summary_base = base
         self.contents: list[Body] = []
         self.has_content = False
 
@@ -192,23 +213,25 @@ class _RssBodies:
             mapped = "text/html"
         return mapped
 
-    def description(self, element: ET.Element, depth: int) -> None:
+    def description(self, element: ET.Element, depth: int, base: str) -> None:
         value = _fp_text(element)
         if self.summary_value is not None and not self.has_content:
             kind = self._type(element, "text/plain", value)
-            self.contents.append(Body(value, is_html=kind == "text/html", base=self.base))
+            self.contents.append(Body(value, is_html=kind == "text/html", base=base))
             self.has_content = True
             return
         kind = self._type(element, "text/html", value)
         if self.summary_depth is None or depth <= self.summary_depth:
             self.summary_value = value
             self.summary_depth = depth
+        # The detail (type and base) is the last description's, whatever the value's depth.
         self.summary_is_html = kind == "text/html"
+        self.summary_base = base
 
-    def encoded(self, element: ET.Element) -> None:
+    def encoded(self, element: ET.Element, base: str) -> None:
         value = _fp_text(element)
         kind = self._type(element, "text/html", value)
-        self.contents.append(Body(value, is_html=kind == "text/html", base=self.base))
+        self.contents.append(Body(value, is_html=kind == "text/html", base=base))
         self.has_content = True
         if self.summary_value is None:
             self.summary_value = value
@@ -225,8 +248,8 @@ class _RssBodies:
         if self.summary_is_html is None:
             if content is not None and value == content.value:
                 return content, None
-            return content, Body(value, is_html=False, base=self.base)
-        return content, Body(value, is_html=self.summary_is_html, base=self.base)
+            return content, Body(value, is_html=False, base=self.url)
+        return content, Body(value, is_html=self.summary_is_html, base=self.summary_base)
 
 
 def _once(seen: set[str], tag: str) -> None:
@@ -259,7 +282,9 @@ def _atom_link(element: ET.Element, base: str) -> str | None:
     return None
 
 
-def _walk_media(container: ET.Element, names: _Names, bodies: _RssBodies, depth: int) -> bool:
+def _walk_media(
+    container: ET.Element, names: _Names, bodies: _RssBodies, depth: int, base: str
+) -> bool:
     """Media elements inside media:content/media:group; True if a media:title was seen.
 
     A media:title loses to the item's own title in feedparser (on depth), so it only matters
@@ -273,35 +298,35 @@ def _walk_media(container: ET.Element, names: _Names, bodies: _RssBodies, depth:
         if name == "media_title" and not len(child):
             media_title = True
         elif name == "media_description":
-            bodies.description(child, depth)
+            bodies.description(child, depth, base=_base_of(child, base))
         elif name in _MEDIA_CONTAINERS:
-            media_title |= _walk_media(child, names, bodies, depth + 1)
+            media_title |= _walk_media(child, names, bodies, depth + 1, _base_of(child, base))
         else:
-            _skip(child, name)
+            _skip(child, name, names)
     return media_title
 
 
-def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
-    if item.get(XML_BASE) or item.get("base"):
-        raise Unsupported("xml:base in RSS")
+def _rss_item(item: ET.Element, parent_base: str, url: str, names: _Names) -> RawEntry:
+    """One RSS 2.0 / RSS 1.0 item, the way feedparser's handlers fill its entry."""
+    base = _base_of(item, parent_base)
     seen: set[str] = set()
     title: str | None = None
     title_is_html = False
     link: str | None = None
     link_element = False
-    guid: str | None = None
+    # RSS 1.0: feedparser takes rdf:about as the id (as is, and never as the link).
+    guid: str | None = item.get(RDF + "about") or None
     guid_is_link = False
     author: str | None = None
     published = updated = None
-    bodies = _RssBodies(base)
+    bodies = _RssBodies(base, url)
     media_title = False
     for child in item:
         tag = child.tag
         if not isinstance(tag, str):
             continue  # comments and processing instructions
-        if child.get(XML_BASE) or child.get("base"):
-            raise Unsupported("xml:base in RSS")
         name = names(tag)
+        child_base = _base_of(child, base)
         if name == "title" and (child.get("type") is not None or child.get("mode") is not None):
             raise Unsupported("type or mode attribute on an RSS title")
         if name == "title":
@@ -321,7 +346,7 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
             link_element = True
             value = _fp_text(child)
             if value:
-                value = _urljoin(base, value)
+                value = _urljoin(child_base, value)
             value = value.replace("&amp;", "&")
             link = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value)
         elif name in ("guid", "id"):
@@ -329,7 +354,7 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
             attributes = {k.lower(): v for k, v in child.attrib.items()}
             guid_is_link = attributes.get("ispermalink", "true") == "true"
             value = _fp_text(child)
-            guid = _urljoin(base, value) if guid_is_link and value else value
+            guid = _urljoin(child_base, value) if guid_is_link and value else value
         elif name in ("author", "dc_creator", "dc_author", "itunes_author"):
             author = _fp_text(child)  # the last one wins in feedparser
         elif name in ("pubdate", "published", "dcterms_issued"):
@@ -338,16 +363,14 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
         elif name in ("dc_date", "updated", "dcterms_modified"):
             _once(seen, "updated")
             updated = _date(child)
-        elif name == "description":
-            _once(seen, name)
-            bodies.description(child, depth=1)
+        elif name in ("description", "media_description"):
+            bodies.description(child, depth=1, base=child_base)
         elif name == "content_encoded":
-            _once(seen, name)
-            bodies.encoded(child)
+            bodies.encoded(child, base=child_base)
         elif name in _MEDIA_CONTAINERS:
-            media_title |= _walk_media(child, names, bodies, depth=2)
+            media_title |= _walk_media(child, names, bodies, depth=2, base=child_base)
         else:
-            _skip(child, name)
+            _skip(child, name, names)
     if media_title and "title" not in seen:
         raise Unsupported("media:title without an item title")
     if not link_element and guid_is_link and guid:
@@ -356,7 +379,7 @@ def _rss_item(item: ET.Element, base: str, names: _Names) -> RawEntry:
     return RawEntry(
         guid=guid or None,
         link=link or None,
-        link_base=base,
+        link_base=url,
         title=title or None,
         title_is_html=title_is_html,
         author=author or None,
@@ -456,7 +479,7 @@ def _atom_entry(entry: ET.Element, feed_base: str, names: _Names) -> RawEntry:
         elif tag.startswith(ATOM):
             raise Unsupported(f"entry element {tag}")
         else:
-            _skip(child, names(tag))
+            _skip(child, names(tag), names)
     if summary is None and content is not None:
         summary = content  # feedparser copies text/html content into an absent summary
     if link is None and guid:
@@ -517,7 +540,9 @@ def parse_fast(
         return None
     try:
         if root.tag == "rss" and (root.get("version") or "").startswith("2."):
-            return _parse_rss(root, url, limits, _Names(body))
+            return _parse_rss(root, url, limits, _Names(body), rdf=False)
+        if root.tag == RDF + "RDF" and root.find(RSS10 + "channel") is not None:
+            return _parse_rss(root, url, limits, _Names(body), rdf=True)
         if root.tag == ATOM + "feed":
             return _parse_atom(root, url, limits, _Names(body))
     except Unsupported:
@@ -543,44 +568,56 @@ def _check_nested_titles(child: ET.Element, name: str, names: _Names) -> None:
                 raise Unsupported(f"title or link nested in {name}")
 
 
-def _parse_rss(root: ET.Element, url: str, limits: Limits, names: _Names) -> ParsedFeed:
-    if root.get(XML_BASE) or root.get("base"):
-        raise Unsupported("xml:base in RSS")
-    children = list(_children(root))
-    if len(children) != 1 or children[0].tag != "channel":
+def _parse_rss(
+    root: ET.Element, url: str, limits: Limits, names: _Names, *, rdf: bool
+) -> ParsedFeed:
+    """RSS 2.0 (items inside the channel) or RSS 1.0 (items beside it, under rdf:RDF)."""
+    root_base = _base_of(root, url)
+    channels: list[ET.Element] = []
+    items: list[ET.Element] = []
+    for child in _children(root):
+        name = names(child.tag)
+        if name == "channel":
+            channels.append(child)
+        elif rdf and name == "item":
+            items.append(child)
+        elif rdf and name in ("image", "textinput"):
+            continue  # feedparser files their titles and links apart
+        else:
+            raise Unsupported(f"{name} beside the channel")
+    if len(channels) != 1:
         raise Unsupported("not exactly one channel")
-    channel = children[0]
-    if channel.get(XML_BASE) or channel.get("base"):
-        raise Unsupported("xml:base in RSS")
+    channel = channels[0]
+    channel_base = _base_of(channel, root_base)
     seen: set[str] = set()
     title = link = ttl = None
-    items: list[ET.Element] = []
     for child in _children(channel):
-        tag = child.tag
-        if tag == "item":
+        name = names(child.tag)
+        if name == "item" and not rdf:
             items.append(child)
             continue
-        name = names(tag)
         if name == "title":
             _once(seen, name)
             title = _fp_text(child)
         elif name == "link":
             if child.get("href") is not None:
-                if _atom_link(child, url) is not None:
+                if _atom_link(child, channel_base) is not None:
                     raise Unsupported("alternate atom:link in channel")
                 continue
             _once(seen, name)
             value = _fp_text(child)
-            link = _urljoin(url, value) if value else value
+            link = _urljoin(_base_of(child, channel_base), value) if value else value
         elif name == "ttl":
             _once(seen, name)
             ttl = _fp_text(child)
-        elif name in _FEED_TITLE_OR_LINK:
+        elif name in _FEED_TITLE_OR_LINK or name == "item":
             raise Unsupported(f"channel {name}")
         else:
             _check_nested_titles(child, name, names)
-    raw = [_rss_item(item, url, names) for item in items[: limits.max_items]]
-    return _feed(url, title, False, link, ttl, "rss20", raw, len(items), limits)
+    item_base = root_base if rdf else channel_base
+    raw = [_rss_item(item, item_base, url, names) for item in items[: limits.max_items]]
+    version = "rss10" if rdf else "rss20"
+    return _feed(url, title, False, link, ttl, version, raw, len(items), limits)
 
 
 def _parse_atom(root: ET.Element, url: str, limits: Limits, names: _Names) -> ParsedFeed:
