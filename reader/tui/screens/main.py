@@ -50,6 +50,9 @@ Updater = Callable[[Store, Settings, Sequence[Feed], Callable[[FeedResult], None
 SEARCH_LIMIT = 500
 """Most search results listed."""
 
+TRANSIENT = ("search", "story")
+"""Keys of the views that exist only while in use."""
+
 
 def summarize(report: UpdateReport) -> str:
     """One status line for a finished refresh."""
@@ -156,6 +159,7 @@ class MainScreen(Screen[None]):
 
     def load_view(self, view: View, *, keep_item: int | None = None, near: int = 0) -> None:
         """List `view`; on a reload keep the cursor on `keep_item` (else near row `near`)."""
+        self.view = view  # the view being listed, even before its rows arrive
         self.generation += 1
         self._load_view(view, self.generation, keep_item, near)
 
@@ -217,25 +221,25 @@ class MainScreen(Screen[None]):
         if message.counter is not None:
             self.counter = message.counter
         self.views = message.views
-        if message.first and message.views:
-            self.load_view(message.views[0])
         sidebar = self.query_one(Sidebar)
+        if message.first and message.views:
+            sidebar.current = message.views[0].key
+            self.load_view(message.views[0])
+        extra: list[View] = []
         if self.view is not None:
             fresh = {v.key: v for v in message.views}
             if self.view.key in fresh:
                 self.view = fresh[self.view.key]
-            extra = [self.view] if self.view.key not in fresh else []
-            sidebar.current = self.view.key
-            sidebar.set_views(self._with_transient(message.views + extra))
-        else:
-            sidebar.current = message.views[0].key if message.views else None
-            sidebar.set_views(message.views)
+            elif self.view.key in TRANSIENT:
+                extra = [self.view]
+        # The highlight stays where the user put it (sidebar.current), even mid-switch.
+        sidebar.set_views(self._with_transient(message.views + extra))
         self.describe_position()
 
     def _with_transient(self, views: list[View]) -> list[View]:
         """Search and story views stay in the sidebar (after the fixed four) while in use."""
-        transient = [v for v in views if v.key in ("search", "story")]
-        others = [v for v in views if v.key not in ("search", "story")]
+        transient = [v for v in views if v.key in TRANSIENT]
+        others = [v for v in views if v.key not in TRANSIENT]
         return others[:4] + transient + others[4:]
 
     def on_view_loaded(self, message: ViewLoaded) -> None:
@@ -268,11 +272,14 @@ class MainScreen(Screen[None]):
         """Read the listed view again, keeping the cursor on the same item."""
         if self.view is None:
             return
-        current = self.item_list.current_item
+        items = self.item_list
+        current = items.current_item
+        if items.view is None or items.view.key != self.view.key:
+            current = None  # the list still shows the view being left
         self.load_view(
             self.view,
             keep_item=current.id if current is not None else None,
-            near=self.item_list.cursor,
+            near=items.cursor if current is not None else 0,
         )
 
     def on_problem(self, message: Problem) -> None:
@@ -490,7 +497,7 @@ class MainScreen(Screen[None]):
 
     def show_transient(self, view: View, pages: dict[int, list[Item]] | None = None) -> None:
         """List a search or story view (`pages` when its rows are at hand) in the sidebar."""
-        if self.view is not None and self.view.key not in ("search", "story"):
+        if self.view is not None and self.view.key not in TRANSIENT:
             self.previous_view = self.view
         self.view = view
         views = [v for v in self.views if v.key != view.key] + [view]
@@ -507,7 +514,7 @@ class MainScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Leave a search or story view for the view listed before it."""
-        if self.view is not None and self.view.key in ("search", "story"):
+        if self.view is not None and self.view.key in TRANSIENT:
             target = self.previous_view or (self.views[0] if self.views else None)
             if target is not None:
                 self.query_one(Sidebar).choose(target.key)
