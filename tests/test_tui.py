@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 from textual.worker import WorkerCancelled
 
-from reader.config import FetchSettings, ReaderSettings, Settings
+from reader.config import FetchSettings, ReaderSettings, Settings, TopicSettings
 from reader.models import FeedUpdate, ItemFilter, ItemWrite
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore, open_store
@@ -217,6 +217,33 @@ async def test_opening_keeps_the_item_unread_when_the_setting_is_off(filled: SQL
         assert not filled.get_item(item.id).read
 
 
+async def test_topic_lists_best_scored_first_hides_low_scores_and_shows_why(
+    filled: SQLiteStore,
+) -> None:
+    news = filled.get_items(ItemFilter(source="Example News"), limit=3)
+    filled.set_scores(
+        {
+            news[2].id: (0.9, ["nato", "japan"]),
+            news[1].id: (0.6, ["pacific"]),
+            news[0].id: (0.1, []),
+        }
+    )
+    settings = Settings(topic=TopicSettings(hide_below=0.5))
+    app = ReaderApp(filled, settings, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        items = screen.query_one(ItemList)
+        assert screen.view is not None and screen.view.key == "topic"
+        assert items.total == 2
+        listed = [items.item_at(row) for row in range(2)]
+        assert [item.id for item in listed if item] == [news[2].id, news[1].id]
+        await pilot.press("enter")
+        await settle(pilot)
+        head = static_text(screen.query_one("#item-head", Static))
+        assert "Score   0.90\nWhy     nato, japan\n" in head
+
+
 # -- marks and tags -----------------------------------------------------------------------------
 
 
@@ -390,6 +417,8 @@ async def test_markup_and_control_characters_from_the_network_are_drawn_inert(
         items = screen.query_one(ItemList)
         row = drawn_rows(items)[0]
         assert "[bold]Boom[/bold] [@click=app.quit]x[/]" in row
+        details = static_text(screen.query_one("#view-details", Static))
+        assert details == "HTTP 500 [31mserver error"
         await pilot.press("enter")
         await settle(pilot)
         assert app.is_running  # the [@click=app.quit] title did nothing

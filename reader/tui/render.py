@@ -148,8 +148,8 @@ def item_header(item: Item, now: datetime, words: Sequence[str] = ()) -> Text:
     if item.source_names:
         field("Sources", ", ".join(item.source_names))
     if item.score is not None:
-        why = ", ".join(item.score_terms) if item.score_terms else "-"
-        field("Score", f"{item.score:.2f}  why: {why}")
+        field("Score", f"{item.score:.2f}")
+    field("Why", ", ".join(item.score_terms), "yellow")
     if item.story_size > 1:
         field("Story", f"{item.story_size} sources (press S to list them)", "bold")
     flags = [("unread" if not item.read else "read")] + (["starred"] if item.starred else [])
