@@ -96,6 +96,10 @@ class ParserPool:
                 ],
                 pass_fds=(child_end.fileno(),),
                 stdin=subprocess.DEVNULL,
+                # Nothing a worker prints may reach a terminal the reader's UI is drawing on;
+                # every failure comes back as a ParseError instead.
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 env=env,
             )
         finally:

@@ -228,7 +228,7 @@ def safe_link(
     if not candidate:
         return None
     try:
-        if is_absolute_http_url(base):
+        if is_absolute_http_url(base) and not candidate.startswith(("http://", "https://")):
             candidate = urljoin(base or "", candidate)
         parts = urlsplit(candidate)
     except ValueError:
