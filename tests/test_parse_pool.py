@@ -210,3 +210,15 @@ def test_external_entities_and_dtds_are_never_fetched(dtd_server: tuple[str, lis
         for item in feed.items:
             assert "LEAKED" not in (item.title or "")
     assert requests == []
+
+
+async def test_closing_the_pool_fails_a_document_in_flight_with_parse_error() -> None:
+    pool = ParserPool(1, deadline=60)
+    await pool.__aenter__()
+    in_flight = asyncio.create_task(pool.parse(slow_rss(30_000), url="https://slow.example.com/"))
+    await asyncio.sleep(0.5)
+    await pool.close()
+    with pytest.raises(ParseError, match="parser process died"):
+        await in_flight
+    with pytest.raises(RuntimeError, match="not started"):
+        await pool.parse(RSS, url=URL)

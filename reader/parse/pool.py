@@ -217,8 +217,9 @@ class ParserPool:
                     worker.conn.close()
                 else:
                     self._retire(worker, future)
-                worker = self._spawn()
-            if self._idle is idle:
+                if self._idle is idle:  # not closing: keep the pool at full strength
+                    idle.put_nowait(self._spawn())
+            elif self._idle is idle:
                 idle.put_nowait(worker)
             else:
                 self._stop(worker)
