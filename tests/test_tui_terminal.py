@@ -92,6 +92,13 @@ def test_reader_runs_in_a_real_terminal_and_quits_cleanly(
     assert "https://news.example/Report/248" in shown
     terminal.keys("s")
     terminal.wait_for("★")
+    terminal.keys("A")  # shift+a, as a terminal sends it
+    terminal.wait_for("Mark every item in Topic read?")
+    terminal.keys("n")
+    terminal.keys("?")
+    terminal.wait_for("Full-text search")
+    terminal.keys("q")  # closes the help (esc then q at once would read as alt+q)
+    terminal.wait_for("Paragraph one of report 248.")
     terminal.keys("q")
     terminal.wait_for("reader-exit-0")
     with open_store(db_path) as store:
