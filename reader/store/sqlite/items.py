@@ -28,7 +28,8 @@ from reader.store.sqlite.feeds import FeedsMixin
 _ORDER = {
     SortOrder.NEWEST: "i.sort_date DESC, i.id DESC",
     SortOrder.OLDEST: "i.sort_date ASC, i.id ASC",
-    SortOrder.RELEVANCE: "i.score DESC NULLS LAST, i.sort_date DESC, i.id DESC",
+    # SQLite sorts NULL lowest, so unscored items come last; an index scan serves this order.
+    SortOrder.RELEVANCE: "i.score DESC, i.sort_date DESC, i.id DESC",
 }
 
 

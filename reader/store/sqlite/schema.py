@@ -148,7 +148,13 @@ def _split(script: str) -> list[str]:
     return statements
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_apply_v1]
+def _apply_v2(db: sqlite3.Connection) -> None:
+    """Relevance order (score, then date) read straight off an index, deep pages included."""
+    db.execute("DROP INDEX IF EXISTS items_by_score")
+    db.execute("CREATE INDEX items_by_score_date ON items (score, sort_date)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_apply_v1, _apply_v2]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
