@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -308,7 +309,10 @@ def run(args: argparse.Namespace) -> None:
         f" window), {anchor['cpu']:.2f} s CPU with parse workers, {anchor_ms:.2f} ms per check"
     )
     print(f"  daemon CPU per check / bare pass CPU per check: {per_check_ms / anchor_ms:.2f}")
-    print(f"logs: {workdir}")
+    if args.keep:
+        print(f"database and logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _count(db: Path) -> int:
@@ -344,6 +348,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="dispatcher batch size")
     parser.add_argument("--dispatch-every", type=int, default=5, help="seconds between dispatches")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the database and logs")
     run(parser.parse_args())
 
 
