@@ -103,6 +103,8 @@ class TopicSettings:
     """Hide items scoring below this from the Topic view (0 shows all)."""
     story_days: int = 7
     """Reports of one story fall within this many days of each other."""
+    refresh_every: int = 600
+    """How often the daemon regroups stories and re-scores after profile changes (0: never)."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,11 +45,28 @@ def daemon(app: AppContext, log_level: str | None) -> None:
             handlers = setup_logging(level, settings.log_path)
         except OSError as exc:
             fail(f"cannot open the log file {settings.log_path}: {exc.strerror or exc}")
+        # A stop signal that comes while the daemon is still setting up (loading the topic
+        # model takes a moment) is a clean stop too; the event loop takes over afterwards.
+        stop_requested: list[int] = []
+        previous = {
+            signum: signal.signal(signum, lambda signum, _frame: stop_requested.append(signum))
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             store = app.store
-            runner = Daemon(store, settings, extra_jobs=extra_jobs(store, settings))
-            asyncio.run(runner.run())
+            from reader.topic import TopicScorer  # scikit-learn loads only when it runs
+
+            runner = Daemon(
+                store,
+                settings,
+                scorer=TopicScorer(store, settings),
+                extra_jobs=extra_jobs(store, settings),
+            )
+            if not stop_requested:
+                asyncio.run(runner.run())
         finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             teardown_logging(handlers)
     finally:
         lock.release()

@@ -5,21 +5,25 @@ This is the one place where such jobs are registered, so the CLI does not need t
 
 from __future__ import annotations
 
+from functools import partial
+
 from reader.config import Settings
 from reader.daemon.app import PeriodicJob
 from reader.store import Store
 
 
 def topic_refresh_jobs(store: Store, settings: Settings) -> list[PeriodicJob]:
-    """The topic re-scoring job(s): re-score and re-group items when the topic profile changes.
+    """Re-score when the topic profile changes, and regroup recent items into stories.
 
-    TOPIC REFRESH REGISTRATION: the topic package (`reader.topic`) is wired in here, e.g.
-    ``return [PeriodicJob("topic-refresh", every=600, run=partial(refresh, store, settings))]``.
-    Until it is, the daemon runs no topic job (items are still scored as they are fetched
-    when the update pipeline is given a scorer).
+    New items are scored as they are stored (the daemon's updater has a scorer); this job
+    catches profile changes (new seeds, new keywords) and groups what arrived into stories.
     """
-    del store, settings  # used once the topic refresh is wired in
-    return []
+    from reader.topic import refresh_topic  # scikit-learn loads only in the daemon
+
+    every = settings.topic.refresh_every
+    if every <= 0:
+        return []
+    return [PeriodicJob("topic-refresh", every=every, run=partial(refresh_topic, store, settings))]
 
 
 def extra_jobs(store: Store, settings: Settings) -> list[PeriodicJob]:
