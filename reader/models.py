@@ -426,3 +426,17 @@ class UpdateReport:
     @property
     def errors(self) -> tuple[FeedResult, ...]:
         return tuple(r for r in self.results if r.error is not None)
+
+
+@dataclass(frozen=True)
+class FeedWrite:
+    """One feed's share of a batched store write: its items and what its update learned."""
+
+    source_id: int
+    """The feed's store id."""
+    feed_url: str
+    """The feed's URL as stored (before any move)."""
+    items: tuple[ItemWrite, ...]
+    """New and changed items to insert or update."""
+    feed_update: FeedUpdate
+    """Applied in the same transaction as the items (validators never without their items)."""

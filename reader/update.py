@@ -27,6 +27,7 @@ from reader.models import (
     Feed,
     FeedResult,
     FeedUpdate,
+    FeedWrite,
     FetchResult,
     ItemFilter,
     ItemVersion,
@@ -34,6 +35,7 @@ from reader.models import (
     ParsedFeed,
     UpdateReport,
     Validators,
+    WriteCounts,
 )
 from reader.normalize import body_hash, to_item_writes
 from reader.parse import ParserPool
@@ -151,6 +153,65 @@ class _LazyParser:
             await self._pool.close()
 
 
+class _BatchedWriter:
+    """Commits feeds' writes together: whatever is waiting when the store thread frees up.
+
+    One transaction per feed made the commit (and SQLite's WAL bookkeeping) a large share of
+    an update of many feeds; batching keeps each feed's items and validators in one
+    transaction while sharing commits. If a batch fails, its feeds are written one by one,
+    so a feed's failure stays its own.
+    """
+
+    MAX_BATCH = 32
+
+    def __init__(self, store: Store, store_thread: ThreadPoolExecutor) -> None:
+        self.store = store
+        self.store_thread = store_thread
+        self._waiting: list[tuple[FeedWrite, asyncio.Future[WriteCounts]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def write(self, write: FeedWrite) -> WriteCounts:
+        future: asyncio.Future[WriteCounts] = asyncio.get_running_loop().create_future()
+        self._waiting.append((write, future))
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.MAX_BATCH]
+                del self._waiting[: self.MAX_BATCH]
+                writes = [write for write, _ in batch]
+                try:
+                    counts = await loop.run_in_executor(
+                        self.store_thread, self.store.write_feeds, writes
+                    )
+                except Exception:
+                    await self._one_by_one(batch)
+                    continue
+                for (_, future), count in zip(batch, counts, strict=True):
+                    if not future.done():
+                        future.set_result(count)
+        finally:
+            self._drainer = None
+
+    async def _one_by_one(self, batch: list[tuple[FeedWrite, asyncio.Future[WriteCounts]]]) -> None:
+        loop = asyncio.get_running_loop()
+        for write, future in batch:
+            try:
+                [count] = await loop.run_in_executor(
+                    self.store_thread, self.store.write_feeds, [write]
+                )
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(count)
+
+
 class _Updater:
     """One update run: shared fetcher, parser pool, store thread and settings."""
 
@@ -164,6 +225,7 @@ class _Updater:
         now: Callable[[], datetime],
         scorer: Scorer | None,
     ) -> None:
+        self.writer = _BatchedWriter(store, store_thread)
         self.store = store
         self.settings = settings
         self.fetcher = fetcher
@@ -222,7 +284,7 @@ class _Updater:
             disable_reason=disable_reason,
         )
         try:
-            await self._in_store_thread(self.store.update_feed, feed.url, update)
+            await self.writer.write(FeedWrite(feed.id, feed.url, (), update))
         except FeedNotFoundError:
             pass  # unsubscribed meanwhile
         except StorageError as exc:  # the error still reaches the report
@@ -294,14 +356,7 @@ class _Updater:
             ttl=parsed.ttl,
             new_url=moved_to,
         )
-        counts = await self._in_store_thread(
-            self.store.write_items,
-            feed.id,
-            to_write,
-            now=checked,
-            feed_url=feed.url,
-            feed_update=update,
-        )
+        counts = await self.writer.write(FeedWrite(feed.id, feed.url, tuple(to_write), update))
         return FeedResult(feed.url, new=counts.new, updated=counts.updated, moved_to=moved_to)
 
     async def _not_modified(
@@ -329,7 +384,7 @@ class _Updater:
             validators=validators,
             new_url=moved_to,
         )
-        await self._in_store_thread(self.store.update_feed, feed.url, update)
+        await self.writer.write(FeedWrite(feed.id, feed.url, (), update))
         return FeedResult(feed.url, not_modified=True, moved_to=moved_to)
 
     async def _move_target(self, feed: Feed, fetched: FetchResult) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reader.config import FetchSettings, ScheduleSettings, Settings
-from reader.models import FeedResult, ItemFilter
+from reader.models import FeedResult, ItemFilter, WriteCounts
 from reader.store import SQLiteStore
 from reader.update import GONE_REASON, http_status_text, update_feeds
 from tests.loopback_server import LoopbackServer, loopback_server
@@ -324,3 +325,30 @@ async def test_a_failing_progress_callback_does_not_lose_the_update(
         report = await update_feeds(store, settings_for(loopback_server), on_result=broken)
     assert report.new == 1 and store.get_feed(url).item_count == 1
     assert any("on_result callback failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_batched_writes_keep_a_failing_feed_apart(store: SQLiteStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reader.exceptions import StorageError
+    from reader.models import FeedUpdate, FeedWrite, ItemWrite
+    from reader.update import _BatchedWriter
+
+    def item(identity: str) -> ItemWrite:
+        return ItemWrite(identity, identity, None, None, None, None, None, None, identity)
+
+    first, second = store.add_feed("https://a.example/feed"), store.add_feed("https://b.example/f")
+    update = FeedUpdate(checked=NOW)
+    with ThreadPoolExecutor(1) as thread:
+        writer = _BatchedWriter(store, thread)
+        results = await asyncio.gather(
+            writer.write(FeedWrite(first.id, first.url, (item("1"), item("2")), update)),
+            writer.write(FeedWrite(999, "https://gone.example/feed", (item("x"),), update)),
+            writer.write(FeedWrite(second.id, second.url, (item("3"),), update)),
+            return_exceptions=True,
+        )
+    assert results[0] == WriteCounts(new=2) and results[2] == WriteCounts(new=1)
+    assert isinstance(results[1], StorageError)  # its source is gone: it fails alone
+    assert store.get_feed(first.url).item_count == 2
+    assert store.get_feed(first.url).last_checked == NOW
+    assert store.count_items() == 3

@@ -13,6 +13,7 @@ from typing import Protocol
 from reader.models import (
     Feed,
     FeedUpdate,
+    FeedWrite,
     Item,
     ItemFilter,
     ItemVersion,
@@ -97,6 +98,14 @@ class Store(Protocol):
 
         When `feed_update` is given it is applied in the same transaction, so validators
         are never saved without the items they describe.
+        """
+        ...
+
+    def write_feeds(self, writes: Sequence[FeedWrite]) -> list[WriteCounts]:
+        """`write_items` for several feeds in one transaction (one commit instead of many).
+
+        Each feed's items are first seen at its `feed_update.checked`. If any part fails,
+        nothing of the batch is written.
         """
         ...
 

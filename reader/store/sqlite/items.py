@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -9,6 +10,7 @@ from datetime import datetime
 from reader.exceptions import ItemNotFoundError
 from reader.models import (
     FeedUpdate,
+    FeedWrite,
     Item,
     ItemFilter,
     ItemVersion,
@@ -96,88 +98,113 @@ class ItemsMixin(FeedsMixin):
         feed_url: str | None = None,
         feed_update: FeedUpdate | None = None,
     ) -> WriteCounts:
+        with self._db.write() as conn:
+            return self._write_items_in(conn, source_id, items, now, feed_url, feed_update)
+
+    def write_feeds(self, writes: Sequence[FeedWrite]) -> list[WriteCounts]:
+        with self._db.write() as conn:
+            return [
+                self._write_items_in(
+                    conn, w.source_id, w.items, w.feed_update.checked, w.feed_url, w.feed_update
+                )
+                for w in writes
+            ]
+
+    def _write_items_in(
+        self,
+        conn: sqlite3.Connection,
+        source_id: int,
+        items: Sequence[ItemWrite],
+        now: datetime,
+        feed_url: str | None,
+        feed_update: FeedUpdate | None,
+    ) -> WriteCounts:
+        """`write_items` inside an open write transaction."""
         new = updated = 0
         seen = to_db(now)
-        with self._db.write() as conn:
-            # Read the current hashes inside the write transaction, so two writers racing on
-            # one feed (two daemons) still never duplicate or lose an update.
-            known = dict(
-                conn.execute(
-                    "SELECT identity, content_hash FROM items WHERE source_id = ?", (source_id,)
-                ).fetchall()
-            )
-            deleted = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT identity FROM deleted_items WHERE source_id = ?", (source_id,)
-                )
-            }
-            for item in items:
-                if item.identity in deleted:
-                    continue
-                published, updated_at = to_db(item.published), to_db(item.updated)
-                sort_date = published or updated_at or seen
-                if item.identity not in known:
-                    conn.execute(
-                        "INSERT INTO items (source_id, identity, title, link, author, published,"
-                        " updated, first_seen, sort_date, content_html, text, summary,"
-                        " source_names, content_hash, score, score_terms)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            source_id,
-                            item.identity,
-                            item.title,
-                            item.link,
-                            item.author,
-                            published,
-                            updated_at,
-                            seen,
-                            sort_date,
-                            item.content_html,
-                            item.text,
-                            item.summary,
-                            pack_list(item.source_names),
-                            item.content_hash,
-                            item.score,
-                            pack_list(item.score_terms),
-                        ),
-                    )
-                    known[item.identity] = item.content_hash
-                    new += 1
-                elif known[item.identity] != item.content_hash:
-                    # Changed upstream: new content in place; read, starred and tags stay.
-                    conn.execute(
-                        "UPDATE items SET title = ?, link = ?, author = ?, published = ?,"
-                        " updated = ?, sort_date = coalesce(?, ?, first_seen),"
-                        " content_html = ?, text = ?, summary = ?, source_names = ?,"
-                        " content_hash = ?, score = coalesce(?, score),"
-                        " score_terms = coalesce(?, score_terms)"
-                        " WHERE source_id = ? AND identity = ?",
-                        (
-                            item.title,
-                            item.link,
-                            item.author,
-                            published,
-                            updated_at,
-                            published,
-                            updated_at,
-                            item.content_html,
-                            item.text,
-                            item.summary,
-                            pack_list(item.source_names),
-                            item.content_hash,
-                            item.score,
-                            pack_list(item.score_terms),
-                            source_id,
-                            item.identity,
-                        ),
-                    )
-                    known[item.identity] = item.content_hash
-                    updated += 1
+        if not items:  # only the feed's own state changes (a 304, an error)
             if feed_update is not None and feed_url is not None:
-                if new or updated:
-                    feed_update = _with_updated(feed_update)
                 self._apply_feed_update(conn, feed_url, feed_update)
+            return WriteCounts()
+        # Read the current hashes inside the write transaction, so two writers racing on
+        # one feed (two daemons) still never duplicate or lose an update.
+        known = dict(
+            conn.execute(
+                "SELECT identity, content_hash FROM items WHERE source_id = ?", (source_id,)
+            ).fetchall()
+        )
+        deleted = {
+            r[0]
+            for r in conn.execute(
+                "SELECT identity FROM deleted_items WHERE source_id = ?", (source_id,)
+            )
+        }
+        for item in items:
+            if item.identity in deleted:
+                continue
+            published, updated_at = to_db(item.published), to_db(item.updated)
+            sort_date = published or updated_at or seen
+            if item.identity not in known:
+                conn.execute(
+                    "INSERT INTO items (source_id, identity, title, link, author, published,"
+                    " updated, first_seen, sort_date, content_html, text, summary,"
+                    " source_names, content_hash, score, score_terms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        source_id,
+                        item.identity,
+                        item.title,
+                        item.link,
+                        item.author,
+                        published,
+                        updated_at,
+                        seen,
+                        sort_date,
+                        item.content_html,
+                        item.text,
+                        item.summary,
+                        pack_list(item.source_names),
+                        item.content_hash,
+                        item.score,
+                        pack_list(item.score_terms),
+                    ),
+                )
+                known[item.identity] = item.content_hash
+                new += 1
+            elif known[item.identity] != item.content_hash:
+                # Changed upstream: new content in place; read, starred and tags stay.
+                conn.execute(
+                    "UPDATE items SET title = ?, link = ?, author = ?, published = ?,"
+                    " updated = ?, sort_date = coalesce(?, ?, first_seen),"
+                    " content_html = ?, text = ?, summary = ?, source_names = ?,"
+                    " content_hash = ?, score = coalesce(?, score),"
+                    " score_terms = coalesce(?, score_terms)"
+                    " WHERE source_id = ? AND identity = ?",
+                    (
+                        item.title,
+                        item.link,
+                        item.author,
+                        published,
+                        updated_at,
+                        published,
+                        updated_at,
+                        item.content_html,
+                        item.text,
+                        item.summary,
+                        pack_list(item.source_names),
+                        item.content_hash,
+                        item.score,
+                        pack_list(item.score_terms),
+                        source_id,
+                        item.identity,
+                    ),
+                )
+                known[item.identity] = item.content_hash
+                updated += 1
+        if feed_update is not None and feed_url is not None:
+            if new or updated:
+                feed_update = _with_updated(feed_update)
+            self._apply_feed_update(conn, feed_url, feed_update)
         return WriteCounts(new=new, updated=updated)
 
     def get_item(self, item_id: int) -> Item:
