@@ -2,7 +2,8 @@
 
 `update_feeds` runs one update of many feeds concurrently on one event loop: the shared
 `Fetcher` bounds the network, the `ParserPool` parses off the loop, and one store thread
-writes, so SQLite sees one short transaction per feed. A feed's failure becomes its
+writes, batching the feeds that are ready into short transactions (each feed's items with its
+validators, never apart). A feed's failure becomes its
 `FeedResult.error` (and the feed's last error, with backoff); the other feeds go on.
 """
 
