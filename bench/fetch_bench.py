@@ -1,6 +1,10 @@
 """Fetch benchmark: a first full update and an all-304 update of a loopback feed farm,
-ours (`reader fetch --all` as a subprocess) against Newsboat (`newsboat -x reload`) in the
-same run, printed as wall time, items stored per second, peak memory, and ratios.
+ours against Newsboat (`newsboat -x reload`) in the same run, printed as wall time, items
+stored per second, peak memory, and ratios.
+
+Ours runs as a subprocess: by default a small child that calls `run_update` on every feed
+(the fetch pipeline alone); with `--via-cli`, `reader fetch --all --json` (CLI start-up and
+its imports included).
 
 Run from the project root:
     .venv/bin/python -m bench.fetch_bench --feeds 500 --items 50 --latency 50
