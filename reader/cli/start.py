@@ -46,11 +46,13 @@ def start(app: AppContext, no_daemon: bool) -> None:
         click.echo(f"seeds: {exc}", err=True)
     if store.get_meta(FEEDS_IMPORTED_KEY) is None:
         try:
-            report = import_opml(store, settings.feeds_opml)
+            subscribed = import_opml(store, settings.feeds_opml)
         except OPMLError as exc:
             click.echo(f"feeds: {exc}", err=True)
         else:
-            click.echo(f"feeds: subscribed to {len(report.added)} feeds from {settings.feeds_opml}")
+            click.echo(
+                f"feeds: subscribed to {len(subscribed.added)} feeds from {settings.feeds_opml}"
+            )
             store.set_meta(FEEDS_IMPORTED_KEY, str(settings.feeds_opml))
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
