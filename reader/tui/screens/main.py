@@ -347,16 +347,9 @@ class MainScreen(Screen[None]):
     def write_marks(
         self, item: Item, *, read: bool | None = None, starred: bool | None = None
     ) -> None:
-        try:
-            self.store.mark_items([item.id], read=read, starred=starred)
-            self.note_own_write()
-            fresh = self.store.get_items(ItemFilter(ids=(item.id,)))
-        except ReaderError as exc:
-            self.post_message(Problem(str(exc)))
-            return
-        if fresh:
-            self.post_message(ItemLoaded(fresh[0]))
-        self.reload_views()
+        self._write_then_show(
+            item, lambda: self.store.mark_items([item.id], read=read, starred=starred)
+        )
 
     def action_add_tag(self) -> None:
         item = self._target()
@@ -404,11 +397,18 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="marks")
     def write_tags(self, item: Item, *, add: str | None = None, remove: str | None = None) -> None:
-        try:
+        def write() -> None:
             if add is not None:
                 self.store.add_tags(item.id, [add])
             if remove is not None:
                 self.store.remove_tags(item.id, [remove])
+
+        self._write_then_show(item, write)
+
+    def _write_then_show(self, item: Item, write: Callable[[], object]) -> None:
+        """In a worker: write marks or tags, then show the item's fresh state and counts."""
+        try:
+            write()
             self.note_own_write()
             fresh = self.store.get_items(ItemFilter(ids=(item.id,)))
         except ReaderError as exc:
