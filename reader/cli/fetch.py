@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,9 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from reader.cli.context import AppContext, emit_json, iso, pass_app, safe
 from reader.models import Feed, FeedResult, UpdateReport
-
-if TYPE_CHECKING:
-    from reader.update import Scorer
 
 
 def report_json(report: UpdateReport) -> dict[str, Any]:
@@ -58,13 +55,6 @@ def report_lines(report: UpdateReport) -> list[str]:
         state = " (disabled)" if result.disabled else ""
         lines.append(f"error: {safe(result.url)}: {safe(result.error)}{state}")
     return lines
-
-
-def topic_scorer(app: AppContext) -> Scorer:
-    """New items are scored against the topic as they are stored."""
-    from reader.topic import TopicScorer  # scikit-learn loads only when it is needed
-
-    return TopicScorer(app.store, app.settings)
 
 
 @click.command("fetch")
@@ -111,15 +101,9 @@ def fetch(app: AppContext, fetch_all: bool, feed_urls: tuple[str, ...], as_json:
             errors += result.error is not None
             progress.update(task, advance=1, errors=errors)
 
-        from reader.update import run_update  # the fetch stack loads only when it runs
+        from reader.topic import update_scored  # the fetch stack loads only when it runs
 
-        report = run_update(
-            store, app.settings, feeds=feeds, on_result=advance, scorer=topic_scorer(app)
-        )
-    if report.new or report.updated:
-        from reader.topic import refresh_topic
-
-        refresh_topic(store, app.settings)  # group what arrived into stories
+        report = update_scored(store, app.settings, feeds=feeds, on_result=advance)
 
     if as_json:
         emit_json(report_json(report))

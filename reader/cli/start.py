@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from reader.cli.context import AppContext, pass_app
-from reader.cli.fetch import report_lines, topic_scorer
+from reader.cli.fetch import report_lines
 from reader.cli.items import print_items
 from reader.cli.seeds import after_seed_import, print_report
 from reader.cli.tui import tui
@@ -57,16 +57,11 @@ def start(app: AppContext, no_daemon: bool) -> None:
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:
-        from reader.update import run_update  # the fetch stack loads only when it is needed
+        from reader.topic import update_scored  # the fetch stack loads only when it is needed
 
         click.echo("not a terminal: running one update instead of the reader")
-        report = run_update(store, settings, scorer=topic_scorer(app))
-        for line in report_lines(report):
+        for line in report_lines(update_scored(store, settings)):
             click.echo(line)
-        if report.new or report.updated:
-            from reader.topic import refresh_topic
-
-            refresh_topic(store, settings)
         print_items(store.get_items(sort=SortOrder.RELEVANCE, limit=20))
         return
 

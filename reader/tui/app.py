@@ -25,10 +25,10 @@ def run_update_now(
     feeds: Sequence[Feed],
     on_result: Callable[[FeedResult], None],
 ) -> UpdateReport:
-    """Update `feeds` now (the `r` key) with the same code as the daemon and `reader update`."""
-    from reader.update import run_update  # the fetch stack loads only when asked for
+    """Update `feeds` now (the `r` key) with the same code as `reader fetch`."""
+    from reader.topic import update_scored  # the fetch stack loads only when asked for
 
-    return run_update(store, settings, feeds=feeds, on_result=on_result)
+    return update_scored(store, settings, feeds=feeds, on_result=on_result)
 
 
 def utc_now() -> datetime:

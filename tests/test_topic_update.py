@@ -1,0 +1,65 @@
+"""An update run by hand (CLI, reader): new items are scored and grouped as they arrive."""
+
+from __future__ import annotations
+
+import pytest
+
+from reader.config import Settings
+from reader.models import ItemFilter, SortOrder
+from reader.sources.seeds import import_seeds
+from reader.store import SQLiteStore
+from reader.topic import refresh_topic, update_scored
+from tests.loopback_server import LoopbackServer, loopback_server
+
+from .conftest import SEEDS_DIR
+
+__all__ = ["loopback_server"]
+
+WIRE_STORY = (
+    "Chinese Ambassador to Russia Zhang Hanhui warned Japan against backing NATO's expansion "
+    "into the Asia-Pacific, telling TASS that it would be like letting the wolf into the "
+    "sheepfold. The warning follows NATO talks on a liaison office in Japan."
+)
+OFF_TOPIC = "The city council approved a new bicycle lane on the river road after a long debate."
+
+RSS = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+<item><guid>wire-1</guid><title>China's envoy warns Japan: NATO is a wolf in the sheepfold</title>
+<link>https://example.org/wire-1</link><description>{WIRE_STORY}</description></item>
+<item><guid>wire-2</guid><title>Council approves bicycle lane</title>
+<link>https://example.org/wire-2</link><description>{OFF_TOPIC}</description></item>
+</channel></rss>""".encode()
+
+
+def test_fetched_items_are_scored_and_join_the_seeds_story(
+    store: SQLiteStore, loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_seeds(store, SEEDS_DIR)
+    settings = Settings()
+    refresh_topic(store, settings)
+    url = loopback_server.feed("wire.xml", RSS)
+    store.add_feed(url, title="Wire")
+    monkeypatch.setenv("READER_FETCH_ALLOW", loopback_server.authority)
+
+    report = update_scored(store, settings)
+
+    assert (report.new, report.errors) == (2, ())
+    wire = {i.link: i for i in store.get_items(ItemFilter(source="Wire"))}
+    on_topic = wire["https://example.org/wire-1"]
+    off_topic = wire["https://example.org/wire-2"]
+    assert on_topic.score is not None and off_topic.score is not None
+    assert on_topic.score > 0.5 > off_topic.score
+    assert "liaison office" in on_topic.score_terms  # why it matched
+    story = store.get_items(ItemFilter(story_id=on_topic.story_id))
+    assert on_topic.story_size == 2  # the wire copy and the seeds report one event
+    assert {i.source for i in story} == {"seeds", "Wire"}
+    ranked = [i.id for i in store.get_items(sort=SortOrder.RELEVANCE)]
+    assert ranked.index(on_topic.id) < ranked.index(off_topic.id)
+
+
+def test_an_update_that_brings_nothing_leaves_stories_alone(store: SQLiteStore) -> None:
+    import_seeds(store, SEEDS_DIR)
+    refresh_topic(store, Settings())
+    before = [(s.title, len(s.items)) for s in store.get_stories(min_sources=1)]
+    report = update_scored(store, Settings())
+    assert report.checked == 0
+    assert [(s.title, len(s.items)) for s in store.get_stories(min_sources=1)] == before
