@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench bench-daemon clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest
 
+# Benchmarks print figures (they are not tests); the daemon soak runs on its own: bench-daemon.
 bench: $(STAMP)
-	$(BIN)/python -m bench.fetch_farm
+	$(BIN)/python -m bench.fetch_bench --feeds 500 --items 50 --latency 50
+	$(BIN)/python -m bench.parse_bench
+	$(BIN)/python -m bench.tui_bench
+	$(BIN)/python -m bench.topic_quality
+
+bench-daemon: $(STAMP)
+	$(BIN)/python -m bench.daemon_bench --duration 600
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
