@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
+from types import TracebackType
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -42,6 +43,7 @@ from reader.normalize import body_hash, to_item_writes
 from reader.parse import ParserPool
 from reader.schedule import next_check
 from reader.store.base import Store
+from reader.textsafe import plain
 
 log = logging.getLogger("reader.update")
 
@@ -149,9 +151,13 @@ class _LazyParser:
             max_field_chars=max_field_chars,
         )
 
-    async def close(self) -> None:
+    @property
+    def worker_pids(self) -> tuple[int, ...]:
+        return self._pool.worker_pids if self._started else ()
+
+    async def close(self, wait: float) -> None:
         if self._started:
-            await self._pool.close()
+            await self._pool.close(wait)
 
 
 class _BatchedWriter:
@@ -255,7 +261,7 @@ class _Updater:
         except FeedNotFoundError:  # unsubscribed while we fetched: nothing to record
             result = FeedResult(feed.url, error="feed was removed during the update")
         except Exception as exc:  # a bug must not stop the other feeds
-            log.exception("feed %s: unexpected error", feed.url)
+            log.exception("feed %s: unexpected error", plain(feed.url))
             result = await self._record_error(
                 feed, checked, f"internal error: {type(exc).__name__}: {exc}"
             )
@@ -289,7 +295,7 @@ class _Updater:
         except FeedNotFoundError:
             pass  # unsubscribed meanwhile
         except StorageError as exc:  # the error still reaches the report
-            log.warning("feed %s: could not record its error: %s", feed.url, exc)
+            log.warning("feed %s: could not record its error: %s", plain(feed.url), plain(str(exc)))
         return FeedResult(feed.url, error=message, disabled=disable_reason is not None)
 
     async def _update(self, feed: Feed, checked: datetime) -> FeedResult:
@@ -397,7 +403,11 @@ class _Updater:
             await self._in_store_thread(self.store.get_feed, target)
         except FeedNotFoundError:
             return target
-        log.info("feed %s: moved to %s, which is already subscribed; kept as is", feed.url, target)
+        log.info(
+            "feed %s: moved to %s, which is already subscribed; kept as is",
+            plain(feed.url),
+            plain(target),
+        )
         return None
 
 
@@ -414,22 +424,69 @@ def _has_validators(validators: Validators) -> bool:
 
 
 def _log_result(result: FeedResult) -> None:
+    """One log line per feed; the URL and error text are the server's, so no control
+    characters (a terminal escape in an error body) reach the log."""
     if result.error is not None:
-        status = f"error: {result.error}"
+        status = f"error: {plain(result.error)}"
     elif result.not_modified:
         status = "not modified"
     else:
         status = "ok"
     if result.moved_to:
-        status += f", moved to {result.moved_to}"
+        status += f", moved to {plain(result.moved_to)}"
     log.info(
         "feed %s: %s, %d new, %d updated, %.2f s",
-        result.url,
+        plain(result.url),
         status,
         result.new,
         result.updated,
         result.duration,
     )
+
+
+class UpdatePipeline:
+    """The fetch and parse stages kept open across updates: one `Fetcher`, one parser pool.
+
+    `update_feeds` opens a fresh one per call unless given one; a long-lived caller (the
+    daemon) opens it once, so its HTTP connections and parser worker processes (each costs an
+    interpreter start) are reused by every dispatch. The parser workers start with the first
+    document, so an all-304 update never starts any. Use as an async context manager.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        fetch = settings.fetch
+        self.fetcher = Fetcher(fetch, settings.fetch_allow)
+        self.parser = _LazyParser(fetch.parse_workers, fetch.timeout)
+        self._open = False
+
+    async def __aenter__(self) -> UpdatePipeline:
+        await self.fetcher.__aenter__()
+        self._open = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def parser_pids(self) -> tuple[int, ...]:
+        """The parser worker processes' ids (none before the first document)."""
+        return self.parser.worker_pids
+
+    async def close(self, wait: float = 2.0) -> None:
+        """Stop the parser workers (killing any still busy after `wait` seconds) and close the
+        HTTP client. Closing twice is harmless."""
+        if not self._open:
+            return
+        self._open = False
+        try:
+            await self.parser.close(wait)
+        finally:
+            await self.fetcher.aclose()
 
 
 async def update_feeds(
@@ -440,12 +497,14 @@ async def update_feeds(
     now: Callable[[], datetime] = _utc_now,
     scorer: Scorer | None = None,
     on_result: Callable[[FeedResult], None] | None = None,
+    pipeline: UpdatePipeline | None = None,
 ) -> UpdateReport:
     """Update `feeds` (default: the due ones) and report how each went.
 
     Items are written in the same transaction as the feed's new validators, so a crash never
     leaves validators that claim items we do not have. `on_result` is called (on the event
-    loop) as each feed finishes, for progress displays.
+    loop) as each feed finishes, for progress displays. `pipeline`, when given, is an open
+    `UpdatePipeline` to fetch and parse with (left open); otherwise one is opened for this call.
     """
     started = now()
     store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-store")
@@ -456,30 +515,47 @@ async def update_feeds(
         ordered = interleave_by_host(feeds)
         if not ordered:
             return UpdateReport(results=(), started=started, finished=now())
-        fetch = settings.fetch
-        # Bounded in flight: bodies wait for the parser in memory, so keep their number small.
-        in_flight = asyncio.Semaphore(max(1, fetch.concurrency) * 2)
-        parser = _LazyParser(fetch.parse_workers, fetch.timeout)
-        async with Fetcher(fetch, settings.fetch_allow) as fetcher:
-            updater = _Updater(store, settings, fetcher, parser, store_thread, now, scorer)
-
-            async def one(feed: Feed) -> FeedResult:
-                async with in_flight:
-                    result = await updater.update(feed)
-                if on_result is not None:
-                    try:
-                        on_result(result)
-                    except Exception:  # a display's bug must not lose the update
-                        log.exception("on_result callback failed for %s", feed.url)
-                return result
-
-            try:
-                results = await asyncio.gather(*(one(feed) for feed in ordered))
-            finally:
-                await parser.close()
+        if pipeline is not None:
+            results = await _update_all(
+                store, settings, ordered, pipeline, store_thread, now, scorer, on_result
+            )
+        else:
+            async with UpdatePipeline(settings) as own_pipeline:
+                results = await _update_all(
+                    store, settings, ordered, own_pipeline, store_thread, now, scorer, on_result
+                )
         return UpdateReport(results=tuple(results), started=started, finished=now())
     finally:
         store_thread.shutdown(wait=True)
+
+
+async def _update_all(
+    store: Store,
+    settings: Settings,
+    ordered: Sequence[Feed],
+    pipeline: UpdatePipeline,
+    store_thread: ThreadPoolExecutor,
+    now: Callable[[], datetime],
+    scorer: Scorer | None,
+    on_result: Callable[[FeedResult], None] | None,
+) -> list[FeedResult]:
+    # Bounded in flight: bodies wait for the parser in memory, so keep their number small.
+    in_flight = asyncio.Semaphore(max(1, settings.fetch.concurrency) * 2)
+    updater = _Updater(
+        store, settings, pipeline.fetcher, pipeline.parser, store_thread, now, scorer
+    )
+
+    async def one(feed: Feed) -> FeedResult:
+        async with in_flight:
+            result = await updater.update(feed)
+        if on_result is not None:
+            try:
+                on_result(result)
+            except Exception:  # a display's bug must not lose the update
+                log.exception("on_result callback failed for %s", plain(feed.url))
+        return result
+
+    return list(await asyncio.gather(*(one(feed) for feed in ordered)))
 
 
 def run_update(

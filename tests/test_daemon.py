@@ -143,6 +143,28 @@ async def test_running_daemon_picks_up_changed_feeds_and_stops_on_request(
     assert store.integrity_check() == "ok"
 
 
+async def test_running_daemon_reuses_one_set_of_parser_workers_and_stops_them(
+    store: SQLiteStore, loopback_server: LoopbackServer, tmp_path: Path
+) -> None:
+    serve_feeds(loopback_server, store, 2)
+    daemon = Daemon(store, fast_settings(loopback_server, tmp_path))
+    running = asyncio.create_task(daemon.run(handle_signals=False))
+
+    await wait_for(lambda: store.count_items() == 6)
+    workers = daemon.pipeline.parser_pids
+    assert len(workers) == 1
+    loopback_server.set_body("feed0.xml", rss("feed0", 4))
+    await wait_for(lambda: store.count_items() == 7)
+    assert daemon.pipeline.parser_pids == workers  # a later dispatch, the same worker
+    daemon.request_stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert daemon.pipeline is None
+    for pid in workers:  # stopped and reaped with the daemon
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 async def test_stop_cancels_a_stuck_update_and_the_feed_stays_due(
     store: SQLiteStore, loopback_server: LoopbackServer, tmp_path: Path
 ) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -222,3 +224,17 @@ async def test_closing_the_pool_fails_a_document_in_flight_with_parse_error() ->
         await in_flight
     with pytest.raises(RuntimeError, match="not started"):
         await pool.parse(RSS, url=URL)
+
+
+async def test_workers_ignore_a_terminal_interrupt_in_their_own_session() -> None:
+    async with ParserPool(1, deadline=30) as pool:
+        assert (await pool.parse(RSS, url=URL)).title == "Pacific Desk"
+        [pid] = pool.worker_pids
+        # Not in our session or process group: a Ctrl-C in the terminal never reaches them.
+        assert os.getsid(pid) != os.getsid(0)
+        assert os.getpgid(pid) != os.getpgrp()
+        # And an interrupt sent to the worker itself changes nothing.
+        os.kill(pid, signal.SIGINT)
+        await asyncio.sleep(0.2)
+        assert (await pool.parse(RSS, url=URL)).title == "Pacific Desk"
+        assert pool.worker_pids == (pid,)

@@ -12,7 +12,13 @@ import pytest
 from reader.config import FetchSettings, ScheduleSettings, Settings
 from reader.models import FeedResult, ItemFilter, WriteCounts
 from reader.store import SQLiteStore
-from reader.update import GONE_REASON, http_status_text, update_feeds
+from reader.update import (
+    GONE_REASON,
+    UpdatePipeline,
+    _log_result,
+    http_status_text,
+    update_feeds,
+)
 from tests.loopback_server import LoopbackServer, loopback_server
 
 __all__ = ["loopback_server"]
@@ -352,3 +358,38 @@ async def test_batched_writes_keep_a_failing_feed_apart(store: SQLiteStore) -> N
     assert store.get_feed(first.url).item_count == 2
     assert store.get_feed(first.url).last_checked == NOW
     assert store.count_items() == 3
+
+
+async def test_an_open_pipeline_is_reused_across_updates_and_left_open(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    first = loopback_server.feed("p1.xml", rss(("1", "One")))
+    store.add_feed(first)
+    settings = settings_for(loopback_server)
+    async with UpdatePipeline(settings) as pipeline:
+        assert pipeline.parser_pids == ()  # no document yet: no worker started
+        report = await update_feeds(store, settings, now=clock, pipeline=pipeline)
+        assert report.new == 1
+        workers = pipeline.parser_pids
+        assert len(workers) == 1
+        second = loopback_server.feed("p2.xml", rss(("2", "Two")))
+        store.add_feed(second)
+        report = await update_feeds(
+            store, settings, feeds=[store.get_feed(second)], now=clock, pipeline=pipeline
+        )
+        assert (report.new, report.errors) == (1, ())
+        assert pipeline.parser_pids == workers  # the same worker process parsed both
+    assert pipeline.parser_pids == ()  # closed with the pipeline
+
+
+def test_log_line_strips_control_characters_from_url_and_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    result = FeedResult(
+        "https://example.org/\x1b[2Jfeed", error="bad \x1b]0;owned\x07 reply\nsecond line"
+    )
+    with caplog.at_level(logging.INFO, logger="reader.update"):
+        _log_result(result)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "reader.update"]
+    assert line.startswith("feed https://example.org/ [2Jfeed: error: bad ]0;owned reply second")
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in line)

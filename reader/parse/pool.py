@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -79,6 +80,11 @@ class ParserPool:
         self._all: set[_Worker] = set()
         self._threads: ThreadPoolExecutor | None = None
 
+    @property
+    def worker_pids(self) -> tuple[int, ...]:
+        """The process ids of the running workers (for monitoring and tests)."""
+        return tuple(sorted(worker.process.pid for worker in self._all))
+
     def _spawn(self) -> _Worker:
         parent_end, child_end = socket.socketpair()
         env = dict(os.environ)
@@ -100,6 +106,11 @@ class ParserPool:
                 # every failure comes back as a ParseError instead.
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                # Its own session: a Ctrl-C in the terminal goes to the reader's process group
+                # only (the reader decides how to stop; workers must not print tracebacks). The
+                # pool still kills a worker by pid on a deadline, and a worker exits when its
+                # pipe closes, so none outlives the reader.
+                start_new_session=True,
                 env=env,
             )
         finally:
@@ -146,23 +157,26 @@ class ParserPool:
     ) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Ask every worker to stop, kill the ones that do not, and release the threads."""
+    async def close(self, wait: float = _WAIT_SECONDS) -> None:
+        """Ask every worker to stop, kill the ones still running after `wait` seconds in all,
+        and release the threads."""
         workers = list(self._all)
         self._idle = None
         for worker in workers:
             with contextlib.suppress(OSError):
                 worker.conn.send(None)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self._stop_all, workers)
+        await loop.run_in_executor(None, self._stop_all, workers, time.monotonic() + wait)
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
             self._threads = None
 
-    def _stop_all(self, workers: list[_Worker]) -> None:
+    def _stop_all(self, workers: list[_Worker], deadline: float) -> None:
+        # One deadline for all workers, so closing a pool never takes more than `wait` seconds
+        # (plus the kills) however many workers it has.
         for worker in workers:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.process.wait(_WAIT_SECONDS)
+                worker.process.wait(max(0.0, deadline - time.monotonic()))
             self._stop(worker)
             worker.conn.close()
 

@@ -9,6 +9,7 @@ only a kill (deadline) or a crash ends the process mid-job, and the pool replace
 from __future__ import annotations
 
 import resource
+import signal
 import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -67,6 +68,9 @@ def run_job(job: Job, memory_limit_mb: int) -> tuple[str, Any]:
 
 def serve(conn: Connection, memory_limit_mb: int) -> None:
     """A worker's life: limit memory, import the parser, then answer jobs until told to stop."""
+    # Stopping is the pool's business (a stop message, a closed pipe, or a kill), never a
+    # terminal's Ctrl-C: a worker interrupted mid-import would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_memory(memory_limit_mb)
     import reader.parse  # noqa: F401  (imported once, before the first deadline starts)
 
