@@ -11,6 +11,7 @@ import pytest
 from reader.exceptions import ParseError
 from reader.models import ParsedFeed
 from reader.parse import parse_document
+from reader.parse.charset import with_sniffed_charset
 
 DATA = Path(__file__).resolve().parent / "data" / "parse"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -247,3 +248,65 @@ def test_json_content_type_or_leading_brace_selects_json_feed() -> None:
 def test_a_body_that_looks_like_a_path_is_never_opened_as_a_file() -> None:
     with pytest.raises(ParseError):
         parse_document(str(DATA / "rss_basic.xml").encode(), url=RSS_URL)
+
+
+ENCODING_CORPUS = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds" / "feedparser" / "encoding"
+)
+WIDE_ENCODINGS = ["utf-16le", "utf-16be", "utf-32le", "utf-32be"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "utf-16le-bom.xml",
+        "utf-16be-bom.xml",
+        "utf-32le-bom.xml",
+        "utf-32be-bom.xml",
+        "utf-16le.xml",
+        "utf-32be-autodetect.xml",
+        "u16.xml",
+    ],
+)
+def test_wide_encoded_corpus_feed_served_as_text_xml_parses_cleanly(name: str) -> None:
+    path = ENCODING_CORPUS / name
+    if not path.exists():
+        pytest.skip(f"shared corpus not found at {ENCODING_CORPUS}")
+    feed = parse_document(path.read_bytes(), url=RSS_URL, content_type="text/xml", now=NOW)
+    assert feed.version == "rss"
+    assert feed.warnings == ()
+
+
+@pytest.mark.parametrize("encoding", WIDE_ENCODINGS)
+@pytest.mark.parametrize("with_bom", [True, False])
+def test_wide_encoded_feed_under_bare_text_xml_equals_its_utf8_original(
+    encoding: str, with_bom: bool
+) -> None:
+    original = (DATA / "rss_basic.xml").read_bytes()
+    family = encoding[:6]
+    text = original.decode("utf-8").replace('encoding="utf-8"', f'encoding="{family}"')
+    body = ("\ufeff" if with_bom else "").encode(encoding) + text.encode(encoding)
+    wide = parse_document(body, url=RSS_URL, content_type="text/xml", now=NOW)
+    utf8 = parse_document(original, url=RSS_URL, content_type="application/rss+xml", now=NOW)
+    assert wide.title == utf8.title
+    assert wide.items == utf8.items
+
+
+def test_a_declaration_the_bytes_contradict_changes_nothing() -> None:
+    # UTF-8 bytes that claim UTF-16: the header's reading stands, as before.
+    body = (DATA / "rss_basic.xml").read_bytes().replace(b'encoding="utf-8"', b'encoding="utf-16"')
+    feed = parse_document(body, url=RSS_URL, content_type="text/xml; charset=utf-8", now=NOW)
+    assert feed.title == "Pacific Desk"
+
+
+def test_sniffed_charset_overrides_only_what_the_bytes_prove() -> None:
+    utf16 = '<?xml version="1.0" encoding="utf-16"?><rss/>'.encode("utf-16le")
+    assert with_sniffed_charset(utf16, "text/xml") == "text/xml; charset=utf-16le"
+    # An explicit charset stands unless a byte-order mark contradicts it.
+    assert with_sniffed_charset(utf16, "text/xml; charset=utf-16") == "text/xml; charset=utf-16"
+    bom = b"\xff\xfe" + utf16
+    assert with_sniffed_charset(bom, "text/xml; charset=iso-8859-1; q=1") == (
+        "text/xml; q=1; charset=utf-16le"
+    )
+    assert with_sniffed_charset(utf16, None) is None  # no header: the parser sniffs itself
+    assert with_sniffed_charset(b'<?xml version="1.0"?><rss/>', "text/xml") == "text/xml"

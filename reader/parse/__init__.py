@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from reader.exceptions import ParseError
 from reader.models import ParsedFeed
+from reader.parse.charset import with_sniffed_charset
 from reader.parse.entries import Limits
 from reader.parse.fast import parse_fast
 from reader.parse.feed import parse_xml
@@ -72,6 +73,9 @@ def parse_document(
         body = _gunzip(body, url)
     if not body.strip():
         raise ParseError(url, "empty document")
+    # A byte-order mark (or a UTF-16/32 declaration the bytes confirm) beats a header that
+    # implies another encoding, such as `text/xml` without a charset (US-ASCII by RFC 3023).
+    content_type = with_sniffed_charset(body, content_type)
     limits = Limits(
         max_items=max_items,
         max_field_chars=max_field_chars,
