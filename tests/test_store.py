@@ -221,6 +221,18 @@ def test_search_index_follows_edits_and_deletes(store: SQLiteStore) -> None:
     assert store.integrity_check() == "ok"
 
 
+def test_search_by_feed_name_follows_the_title_written_with_the_items(store: SQLiteStore) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    first = FeedUpdate(checked=NOW, title="Pacific Wire")
+    store.write_items(feed.id, [item("a")], now=NOW, feed_url=feed.url, feed_update=first)
+    assert [h.item.identity for h in store.search('source:"Pacific Wire"')] == ["a"]
+    renamed = FeedUpdate(checked=NOW, title="Tokyo Bulletin")
+    store.write_items(feed.id, [item("b")], now=NOW, feed_url=feed.url, feed_update=renamed)
+    assert sorted(h.item.identity for h in store.search("source:Tokyo")) == ["a", "b"]
+    assert store.search("source:Pacific") == []
+    assert store.integrity_check() == "ok"
+
+
 def test_pruned_items_leave_tombstones_and_spare_starred_and_tagged(store: SQLiteStore) -> None:
     feed = store.add_feed("https://example.com/feed")
     store.write_items(feed.id, [item(x) for x in "abcd"], now=NOW)

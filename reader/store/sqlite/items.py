@@ -126,6 +126,8 @@ class ItemsMixin(FeedsMixin):
             if feed_update is not None and feed_url is not None:
                 self._apply_feed_update(conn, feed_url, feed_update)
             return WriteCounts()
+        if feed_update is not None and feed_update.title is not None:
+            self._set_source_title(conn, source_id, feed_update.title)
         # Read the current hashes inside the write transaction, so two writers racing on
         # one feed (two daemons) still never duplicate or lose an update.
         known = dict(
