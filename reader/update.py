@@ -39,7 +39,7 @@ from reader.models import (
     Validators,
     WriteCounts,
 )
-from reader.normalize import body_hash, to_item_writes
+from reader.normalize import body_hash
 from reader.parse import ParserPool
 from reader.schedule import next_check
 from reader.store.base import Store
@@ -130,7 +130,7 @@ class _LazyParser:
         self._started = False
         self._lock = asyncio.Lock()
 
-    async def parse(
+    async def parse_for_store(
         self,
         body: bytes,
         *,
@@ -138,12 +138,12 @@ class _LazyParser:
         content_type: str | None,
         max_items: int,
         max_field_chars: int,
-    ) -> ParsedFeed:
+    ) -> tuple[ParsedFeed, list[ItemWrite]]:
         async with self._lock:
             if not self._started:
                 await self._pool.__aenter__()
                 self._started = True
-        return await self._pool.parse(
+        return await self._pool.parse_for_store(
             body,
             url=url,
             content_type=content_type,
@@ -322,14 +322,16 @@ class _Updater:
             return await self._not_modified(feed, checked, fetched, moved_to, validators)
 
         limits = self.settings.fetch
-        parsed = await self.parser.parse(
+        # The worker also normalizes (content hashes): CPU this process would otherwise spend
+        # beside the event loop and the store thread.
+        parsed, writes = await self.parser.parse_for_store(
             body,
             url=fetched.final_url,
             content_type=fetched.content_type,
             max_items=limits.max_items,
             max_field_chars=limits.max_field_chars,
         )
-        return await self._store_parsed(feed, checked, fetched, parsed, digest, moved_to)
+        return await self._store_parsed(feed, checked, fetched, parsed, writes, digest, moved_to)
 
     async def _store_parsed(
         self,
@@ -337,10 +339,10 @@ class _Updater:
         checked: datetime,
         fetched: FetchResult,
         parsed: ParsedFeed,
+        writes: Sequence[ItemWrite],
         digest: str,
         moved_to: str | None,
     ) -> FeedResult:
-        writes = to_item_writes(parsed)
         known = await self._in_store_thread(self.store.get_item_versions, feed.id)
         changes = diff_items(writes, known)
         to_write = list(changes.to_write)

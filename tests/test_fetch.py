@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import zlib
 from collections.abc import AsyncIterator
@@ -278,3 +280,59 @@ async def test_unresolvable_host_is_a_fetch_error_naming_the_feed(fetcher: Fetch
     with pytest.raises(FetchError, match=r"cannot resolve no-such-host\.invalid") as caught:
         await fetcher.fetch(url)
     assert caught.value.url == url
+
+
+async def _serve_counting(
+    close_after_response: bool,
+) -> tuple[asyncio.Server, list[asyncio.StreamWriter]]:
+    """A tiny HTTP/1.1 server on 127.0.0.1 that lists its connections; it either keeps each
+    connection open or closes it (without saying so) right after every response."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        body = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
+        try:
+            while True:
+                request = await reader.readuntil(b"\r\n\r\n")
+                if not request:
+                    break
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                await writer.drain()
+                if close_after_response:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, connections
+
+
+@pytest.mark.parametrize("close_after_response", [False, True])
+async def test_pooled_connections_are_reused_and_dropped_once_the_server_closed_them(
+    close_after_response: bool,
+) -> None:
+    server, connections = await _serve_counting(close_after_response)
+    port = server.sockets[0].getsockname()[1]
+    settings = FetchSettings(allow=(f"127.0.0.1:{port}",), timeout=5.0)
+    try:
+        async with Fetcher(settings, frozenset(settings.allow)) as fetcher:
+            for _ in range(3):
+                result = await fetcher.fetch(f"http://127.0.0.1:{port}/feed.xml")
+                assert result.status == 200
+                await asyncio.sleep(0.05)  # let a closing server's FIN arrive
+    finally:
+        server.close()
+        for writer in connections:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+        await server.wait_closed()
+    # Kept open: one connection serves all three. Closed by the server: each fetch notices
+    # the dead idle connection and opens a new one instead of failing.
+    assert len(connections) == (3 if close_after_response else 1)

@@ -15,6 +15,7 @@ import pytest
 
 from reader.exceptions import ParseError
 from reader.models import ParsedFeed
+from reader.normalize import to_item_writes
 from reader.parse import ParserPool, parse_document
 
 DATA = Path(__file__).resolve().parent / "data" / "parse"
@@ -238,3 +239,11 @@ async def test_workers_ignore_a_terminal_interrupt_in_their_own_session() -> Non
         await asyncio.sleep(0.2)
         assert (await pool.parse(RSS, url=URL)).title == "Pacific Desk"
         assert pool.worker_pids == (pid,)
+
+
+async def test_parse_for_store_returns_the_items_as_normalize_writes_them() -> None:
+    async with ParserPool(1, deadline=30) as pool:
+        parsed, writes = await pool.parse_for_store(RSS, url=URL)
+    direct = parse_document(RSS, url=URL)
+    assert [i.identity for i in parsed.items] == [i.identity for i in direct.items]
+    assert writes == to_item_writes(direct)

@@ -143,16 +143,6 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-def is_socket_readable(sock: socket.socket | None) -> bool:
-    """Would a read return at once? On an idle keep-alive connection: the server closed it."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 class CheapInfoStream(httpcore.AsyncNetworkStream):
     """A network stream that answers httpcore's frequent ``is_readable`` checks cheaply.
 
@@ -165,6 +155,13 @@ class CheapInfoStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
+        # One poll object for the stream's life: registering anew on every ask cost a third
+        # of each check, and the pool asks about every idle connection very often.
+        self._poller: select.poll | None = None
+        fd = -1 if self._socket is None else self._socket.fileno()
+        if fd >= 0:
+            self._poller = select.poll()
+            self._poller.register(fd, select.POLLIN)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, timeout)
@@ -185,7 +182,9 @@ class CheapInfoStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable":
-            return is_socket_readable(self._socket)
+            if self._poller is None or self._socket is None or self._socket.fileno() < 0:
+                return True
+            return bool(self._poller.poll(0))
         if info == "socket":
             return self._socket
         return self._inner.get_extra_info(info)

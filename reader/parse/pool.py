@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from reader.exceptions import ParseError
-from reader.models import ParsedFeed
+from reader.models import ItemWrite, ParsedFeed
 from reader.parse.worker import READY, Job
 
 _WAIT_SECONDS = 2.0
@@ -190,11 +190,37 @@ class ParserPool:
         max_field_chars: int = 200_000,
     ) -> ParsedFeed:
         """Parse one document in a worker; ParseError on a bad document, timeout or memory."""
+        job = Job(body, url, content_type, max_items, max_field_chars)
+        payload = await self._run(job)
+        if isinstance(payload, ParsedFeed):
+            return payload
+        raise ParseError(url, f"parser process answered {type(payload).__name__}")
+
+    async def parse_for_store(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None = None,
+        max_items: int = 1000,
+        max_field_chars: int = 200_000,
+    ) -> tuple[ParsedFeed, list[ItemWrite]]:
+        """`parse`, plus the items as the store writes them (`reader.normalize.to_item_writes`),
+        computed in the worker so the caller's process (event loop, store thread) is spared."""
+        job = Job(body, url, content_type, max_items, max_field_chars, normalize=True)
+        payload = await self._run(job)
+        match payload:
+            case (ParsedFeed() as parsed, list() as writes):
+                return parsed, writes
+        raise ParseError(url, f"parser process answered {type(payload).__name__}")
+
+    async def _run(self, job: Job) -> Any:
+        """Run one job in a worker; its payload, or ParseError (bad document, timeout, memory)."""
+        url = job.url
         idle = self._idle
         threads = self._threads
         if idle is None or threads is None:
             raise RuntimeError("ParserPool is not started (use `async with ParserPool() as pool`)")
-        job = Job(body, url, content_type, max_items, max_field_chars)
         worker = await idle.get()
         loop = asyncio.get_running_loop()
         healthy = False
@@ -238,6 +264,6 @@ class ParserPool:
             else:
                 self._stop(worker)
                 worker.conn.close()
-        if status == "ok" and isinstance(payload, ParsedFeed):
+        if status == "ok":
             return payload
         raise ParseError(url, str(payload))

@@ -30,6 +30,9 @@ class Job:
     content_type: str | None
     max_items: int
     max_field_chars: int
+    normalize: bool = False
+    """Also turn the items into `ItemWrite`s (content hashes included) here, off the caller's
+    process: the answer is then (ParsedFeed, list[ItemWrite])."""
 
 
 def limit_memory(memory_limit_mb: int) -> None:
@@ -46,16 +49,22 @@ def limit_memory(memory_limit_mb: int) -> None:
 def run_job(job: Job, memory_limit_mb: int) -> tuple[str, Any]:
     """Parse one document; ("ok", ParsedFeed) or ("error", reason)."""
     from reader.exceptions import ParseError
+    from reader.normalize import to_item_writes
     from reader.parse import parse_document
 
     try:
-        return "ok", parse_document(
+        parsed = parse_document(
             job.body,
             url=job.url,
             content_type=job.content_type,
             max_items=job.max_items,
             max_field_chars=job.max_field_chars,
         )
+        if job.normalize:
+            # The writes share their strings with the parsed items, so pickling them together
+            # costs little more than the parsed feed alone.
+            return "ok", (parsed, to_item_writes(parsed))
+        return "ok", parsed
     except ParseError as exc:
         return "error", exc.message
     except MemoryError:
@@ -72,7 +81,9 @@ def serve(conn: Connection, memory_limit_mb: int) -> None:
     # terminal's Ctrl-C: a worker interrupted mid-import would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_memory(memory_limit_mb)
-    import reader.parse  # noqa: F401  (imported once, before the first deadline starts)
+    # Both imported once here, before the first deadline starts.
+    import reader.normalize
+    import reader.parse  # noqa: F401
 
     conn.send(READY)
     while True:
