@@ -17,7 +17,7 @@ from reader.exceptions import (
 )
 from reader.models import FeedUpdate, ItemFilter, ItemWrite, SortOrder, Validators
 from reader.store import SQLiteStore, open_store
-from reader.store.sqlite.schema import SCHEMA_VERSION
+from reader.store.sqlite.schema import _V1, SCHEMA_VERSION, _split
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -52,6 +52,75 @@ def test_reopening_keeps_data_and_does_not_migrate_again(db_path: Path) -> None:
         store.add_feed("https://example.com/feed")
     with open_store(db_path) as store:
         assert [f.url for f in store.get_feeds()] == ["https://example.com/feed"]
+
+
+def test_version_2_database_keeps_its_search_after_the_index_moves_to_external_content(
+    db_path: Path,
+) -> None:
+    with open_store(db_path) as store:
+        feed = store.add_feed("https://example.com/feed", title="Asia Desk")
+        store.write_items(
+            feed.id, [item("a", title="NATO liaison office", text="Tokyo talks")], now=NOW
+        )
+    conn = sqlite3.connect(db_path)
+    with conn:  # back to version 2's index, the copy of the text included
+        conn.executescript(
+            "DROP VIEW items_search_text; DROP TRIGGER sources_delete_items;"
+            " DROP TRIGGER sources_fts_rename;"
+            " DROP TRIGGER items_fts_insert; DROP TRIGGER items_fts_update;"
+            " DROP TRIGGER items_fts_delete; DROP TABLE items_fts;"
+        )
+        for statement in _split(_V1):
+            if "items_fts" in statement:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO items_fts (rowid, title, author, source, body)"
+            " SELECT id, title, '', 'Asia Desk ', text FROM items"
+        )
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    with open_store(db_path) as store:
+        [hit] = store.search('liaison "asia desk" tokyo', highlight=("<", ">"))
+        assert hit.item.identity == "a" and "<liaison>" in hit.snippet
+        assert store.integrity_check() == "ok"
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_index_stays_consistent_through_renames_edits_pruning_and_removal(
+    store: SQLiteStore,
+) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    update = FeedUpdate(checked=NOW, title="First Name")
+    store.write_items(
+        feed.id, [item("a"), item("b")], now=NOW, feed_url=feed.url, feed_update=update
+    )
+    store.update_feed(feed.url, FeedUpdate(checked=NOW, title="Second Name"))
+    store.write_items(feed.id, [item("a", text="edited words")], now=NOW)
+    assert [h.item.identity for h in store.search("source:second edited")] == ["a"]
+    assert store.integrity_check() == "ok"
+    store.update_feed(
+        feed.url, FeedUpdate(checked=NOW, new_url="https://example.com/moved", title="Third")
+    )
+    assert store.integrity_check() == "ok"
+    store.remove_feed("https://example.com/moved")
+    assert store.search("edited") == []
+    assert store.integrity_check() == "ok"
+
+
+def test_a_rename_by_any_writer_reindexes_the_feed_items(db_path: Path) -> None:
+    with open_store(db_path) as store:
+        feed = store.add_feed("https://example.com/feed", title="Old Desk")
+        store.write_items(feed.id, [item("a")], now=NOW)
+    conn = sqlite3.connect(db_path)
+    with conn:  # not through the store: the schema itself keeps the index in step
+        conn.execute("UPDATE sources SET user_title = 'New Desk' WHERE id = ?", (feed.id,))
+    conn.close()
+    with open_store(db_path) as store:
+        assert [h.item.identity for h in store.search('source:"new desk"')] == ["a"]
+        assert store.search('source:"old desk"') == []
+        assert store.integrity_check() == "ok"
 
 
 def test_database_from_a_newer_program_is_refused(db_path: Path) -> None:

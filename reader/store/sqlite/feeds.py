@@ -125,7 +125,6 @@ class FeedsMixin(StoreBase):
 
     def _apply_feed_update(self, conn: sqlite3.Connection, url: str, update: FeedUpdate) -> None:
         source_id = self._source_id(conn, url)
-        name_before = self._display_name(conn, source_id)
         sets = ["last_checked = ?"]
         params: list[object] = [to_db(update.checked)]
         if update.next_check is not None:
@@ -162,38 +161,13 @@ class FeedsMixin(StoreBase):
                 sets.append("url = ?")
                 params.append(update.new_url)
         params.append(source_id)
+        # A changed display name re-indexes the feed's items (trigger `sources_fts_rename`).
         conn.execute(f"UPDATE sources SET {', '.join(sets)} WHERE id = ?", params)
-        if self._display_name(conn, source_id) != name_before:
-            self._reindex_source_name(conn, source_id)
 
     def _set_source_title(self, conn: sqlite3.Connection, source_id: int, title: str) -> None:
         """Set a feed's title ahead of writing its items, so their index rows are written
-        once with the new name rather than rewritten after (a feed's first update)."""
-        name_before = self._display_name(conn, source_id)
+        once under the new name rather than re-indexed after (a feed's first update)."""
         conn.execute("UPDATE sources SET title = ? WHERE id = ?", (title, source_id))
-        if self._display_name(conn, source_id) != name_before:
-            self._reindex_source_name(conn, source_id)
-
-    @staticmethod
-    def _display_name(conn: sqlite3.Connection, source_id: int) -> str | None:
-        """The name the FTS `source` column carries for a feed's items."""
-        row = conn.execute(
-            "SELECT coalesce(user_title, title, url) FROM sources WHERE id = ?", (source_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def _reindex_source_name(self, conn: sqlite3.Connection, source_id: int) -> None:
-        """Keep the FTS `source` column in step when a feed's display name changes."""
-        conn.execute(
-            "UPDATE items_fts SET source = (SELECT coalesce(user_title, title, url)"
-            " FROM sources WHERE id = ?) || ' ' || coalesce((SELECT source_names FROM items"
-            " WHERE items.id = items_fts.rowid), '')"
-            " WHERE rowid IN (SELECT id FROM items WHERE source_id = ?)"
-            " AND source IS NOT (SELECT coalesce(user_title, title, url) FROM sources"
-            " WHERE id = ?) || ' ' || coalesce((SELECT source_names FROM items"
-            " WHERE items.id = items_fts.rowid), '')",
-            (source_id, source_id, source_id),
-        )
 
     def seeds_source(self) -> Feed:
         try:
