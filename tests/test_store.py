@@ -290,6 +290,23 @@ def test_search_index_follows_edits_and_deletes(store: SQLiteStore) -> None:
     assert store.integrity_check() == "ok"
 
 
+def test_an_identity_repeated_in_one_write_is_inserted_then_updated_in_order(
+    store: SQLiteStore,
+) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    writes = [item("x", title="one"), item("y"), item("x", title="two"), item("z")]
+    counts = store.write_items(feed.id, writes, now=NOW)
+    assert (counts.new, counts.updated) == (3, 1)
+    stored = store.get_items(ItemFilter(source_id=feed.id), sort=SortOrder.OLDEST)
+    assert [(i.identity, i.title) for i in sorted(stored, key=lambda i: i.id)] == [
+        ("x", "two"),
+        ("y", "A title"),
+        ("z", "A title"),
+    ]
+    assert [h.item.identity for h in store.search("two")] == ["x"]
+    assert store.integrity_check() == "ok"
+
+
 def test_search_by_feed_name_follows_the_title_written_with_the_items(store: SQLiteStore) -> None:
     feed = store.add_feed("https://example.com/feed")
     first = FeedUpdate(checked=NOW, title="Pacific Wire")
