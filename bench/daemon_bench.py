@@ -3,7 +3,7 @@
 A farm of `--feeds` RSS feeds is served from 127.0.0.1 (with ETag/Last-Modified, so unchanged
 feeds answer 304). `reader daemon` runs as a subprocess with every feed due every
 `--interval` seconds. Each `--round` seconds a `--change` share of the feeds gets a new item.
-The bench samples the daemon's process tree (the daemon, its parser forkserver and workers)
+The bench samples the daemon's process tree (the daemon and its parse workers)
 from /proc and prints:
 
 - the initial load (every feed new) time;
