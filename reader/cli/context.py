@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from rich.console import Console
 
 from reader.config import Settings, load_settings
 from reader.models import Feed, Item
@@ -109,6 +110,15 @@ def feed_json(feed: Feed) -> dict[str, Any]:
         "last_error": feed.last_error,
         "error_count": feed.error_count,
     }
+
+
+PIPED_WIDTH = 200
+"""Columns for tables written to a pipe or file, where no terminal says how wide to be."""
+
+
+def table_console() -> Console:
+    """A console for tables: the terminal's width, or a wide page when output is piped."""
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 
 
 def short_date(value: datetime | None) -> str:

@@ -6,11 +6,19 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reader.cli.context import AppContext, emit_json, fail, feed_json, pass_app, safe, short_date
+from reader.cli.context import (
+    AppContext,
+    emit_json,
+    fail,
+    feed_json,
+    pass_app,
+    safe,
+    short_date,
+    table_console,
+)
 
 
 @click.group()
@@ -83,4 +91,4 @@ def list_feeds(app: AppContext, as_json: bool) -> None:
             next_check if feed.enabled else "-",
             status,
         )
-    Console(soft_wrap=False).print(table)
+    table_console().print(table)

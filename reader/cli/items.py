@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -15,6 +14,7 @@ from reader.cli.context import (
     pass_app,
     safe,
     short_date,
+    table_console,
 )
 from reader.models import Item, ItemFilter, SortOrder
 from reader.textsafe import strip_controls
@@ -42,7 +42,7 @@ def print_items(listing: list[Item]) -> None:
             title.append("  " + " ".join(f"#{safe(t)}" for t in item.tags), style="cyan")
         score = "" if item.score is None else f"{item.score:.2f}"
         table.add_row(str(item.id), marks, short_date(item.date), score, title)
-    Console(soft_wrap=False).print(table)
+    table_console().print(table)
 
 
 @items.command("list")
