@@ -13,6 +13,7 @@ import re
 import time
 import zlib
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -165,7 +166,7 @@ class Fetcher:
                 remaining -= time.monotonic() - hop_started
             if isinstance(result, FetchResult):
                 if only_permanent and hops and result.status < 400:
-                    result = _with_permanent_url(result, str(target))
+                    result = replace(result, permanent_url=str(target))
                 return result
             status, location = result
             hops += 1
@@ -263,22 +264,6 @@ def _checked_url(feed_url: str, url: str) -> httpx.URL:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise FetchError(feed_url, f"invalid URL {url!r}: port out of range")
     return parsed
-
-
-def _with_permanent_url(result: FetchResult, final_url: str) -> FetchResult:
-    return FetchResult(
-        url=result.url,
-        final_url=result.final_url,
-        status=result.status,
-        body=result.body,
-        content_type=result.content_type,
-        validators=result.validators,
-        permanent_url=final_url,
-        retry_after=result.retry_after,
-        max_age=result.max_age,
-        expires=result.expires,
-        elapsed=result.elapsed,
-    )
 
 
 def _describe(exc: BaseException) -> str:
