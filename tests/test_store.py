@@ -15,7 +15,7 @@ from reader.exceptions import (
     ItemNotFoundError,
     StorageError,
 )
-from reader.models import FeedUpdate, ItemFilter, ItemWrite, SortOrder, Validators
+from reader.models import FeedUpdate, FeedWrite, ItemFilter, ItemWrite, SortOrder, Validators
 from reader.store import SQLiteStore, open_store
 from reader.store.sqlite.schema import _V1, SCHEMA_VERSION, _split
 
@@ -67,7 +67,7 @@ def test_version_2_database_keeps_its_search_after_the_index_moves_to_external_c
         conn.executescript(
             "DROP VIEW items_search_text; DROP TRIGGER sources_delete_items;"
             " DROP TRIGGER sources_fts_rename;"
-            " DROP TRIGGER items_fts_insert; DROP TRIGGER items_fts_update;"
+            " DROP TRIGGER items_fts_update;"
             " DROP TRIGGER items_fts_delete; DROP TABLE items_fts;"
         )
         for statement in _split(_V1):
@@ -304,6 +304,33 @@ def test_an_identity_repeated_in_one_write_is_inserted_then_updated_in_order(
         ("z", "A title"),
     ]
     assert [h.item.identity for h in store.search("two")] == ["x"]
+    assert store.integrity_check() == "ok"
+
+
+def test_feeds_written_in_one_transaction_are_each_indexed_under_their_own_name(
+    store: SQLiteStore,
+) -> None:
+    east = store.add_feed("https://example.com/east")
+    west = store.add_feed("https://example.com/west")
+    writes = [
+        FeedWrite(
+            feed.id,
+            feed.url,
+            (item(f"{name}-1", text=f"{name} harbour"), item(f"{name}-2", text="shared words")),
+            FeedUpdate(checked=NOW, title=f"{name.title()} Desk"),
+        )
+        for feed, name in ((east, "east"), (west, "west"))
+    ]
+    counts = store.write_feeds(writes)
+    assert [(c.new, c.updated) for c in counts] == [(2, 0), (2, 0)]
+    assert [h.item.identity for h in store.search('source:"west desk" harbour')] == ["west-1"]
+    assert sorted(h.item.identity for h in store.search("shared")) == [
+        "east-2",
+        "west-2",
+    ]
+    # Written again unchanged: nothing is indexed twice.
+    store.write_feeds(writes)
+    assert len(store.search("shared")) == 2
     assert store.integrity_check() == "ok"
 
 

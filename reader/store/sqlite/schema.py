@@ -226,13 +226,33 @@ def _apply_v3(db: sqlite3.Connection) -> None:
     SQL, whoever writes: item updates and deletes pass the old values, a feed's items are
     deleted before the feed itself (its name is still there to pass), and a feed whose display
     name changes has its items re-indexed under the new name. Search results, ranking and
-    snippets are the same as before.
+    snippets are the same as before. (Version 4 indexes new items from the store's code
+    instead of a trigger.)
     """
     for statement in _split(_V3):
         db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_apply_v1, _apply_v2, _apply_v3]
+def _apply_v4(db: sqlite3.Connection) -> None:
+    """New items are indexed by the store's write code, not by a trigger.
+
+    FTS5 (SQLite 3.40) writes its pending terms out as a new index segment at every statement
+    savepoint, and a trigger runs inside one for each inserted row: with the insert trigger,
+    an update wrote one tiny segment per item and then merged them. Measured with 500 news
+    items per transaction, indexing cost 6.5 ms per 50 items through the trigger and 2.3 ms as
+    one `INSERT ... SELECT` per batch. So `ItemsMixin` indexes the rows it has just inserted
+    (all item inserts go through it), in the same transaction; updates, deletes and renames
+    are rare and keep their triggers.
+    """
+    db.execute("DROP TRIGGER items_fts_insert")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _apply_v1,
+    _apply_v2,
+    _apply_v3,
+    _apply_v4,
+]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
