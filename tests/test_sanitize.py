@@ -126,6 +126,13 @@ def test_control_characters_are_removed_from_html() -> None:
     assert cleaned == "<p>a[2Jbcd</p>"
 
 
+def test_control_characters_written_as_character_references_are_removed() -> None:
+    # The cleaner decodes references, so `&#27;` would reach the output as a raw ESC.
+    cleaned = sanitize_html("<p>a&#27;[2Jb&#x7f;c&#X1B;d</p>", base=BASE, max_chars=100)
+    assert cleaned == "<p>a[2Jbcd</p>"
+    assert html_to_text(cleaned) == "a[2Jbcd"
+
+
 def test_plain_text_keeps_paragraphs_and_line_breaks() -> None:
     cleaned = sanitize_html(
         "<h2>Head</h2><p>One   two\nthree</p><ul><li>a</li><li>b</li></ul>x<br>y &amp; z",

@@ -28,7 +28,7 @@ from reader.models import ParsedFeed
 from reader.parse.dates import from_struct_time
 from reader.parse.entries import Body, Limits, RawEntry, build_item, unique
 from reader.parse.feed import ttl_seconds
-from reader.parse.sanitize import one_line_text, safe_link
+from reader.parse.sanitize import is_plain_http_url, one_line_text, safe_link
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -135,6 +135,14 @@ def _fp_text(element: ET.Element) -> str:
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
     return output.translate(_cp1252) if _C1_RANGE.search(output) else output
+
+
+def _join(base: str, uri: str) -> str:
+    """feedparser's `_urljoin`, skipping urllib where it would return `uri` unchanged."""
+    if is_plain_http_url(uri):
+        return uri
+    joined: str = _urljoin(base, uri)
+    return joined
 
 
 def _base_of(element: ET.Element, parent_base: str) -> str:
@@ -278,7 +286,7 @@ def _atom_link(element: ET.Element, base: str) -> str | None:
     default_type = "application/atom+xml" if rel == "self" else "text/html"
     link_type = _FeedParserMixin.map_content_type((element.get("type") or default_type).lower())
     if rel == "alternate" and link_type in _HTML_TYPES:
-        return _urljoin(_base_of(element, base), element.get("href"))  # type: ignore[no-any-return]
+        return _join(_base_of(element, base), element.get("href") or "")
     return None
 
 
@@ -346,7 +354,7 @@ def _rss_item(item: ET.Element, parent_base: str, url: str, names: _Names) -> Ra
             link_element = True
             value = _fp_text(child)
             if value:
-                value = _urljoin(child_base, value)
+                value = _join(child_base, value)
             if "&" in value:
                 # feedparser's repair of `?a=1&b=2` read as entity references.
                 value = _ENTITY_IN_LINK.sub(r"&\g<1>", value.replace("&amp;", "&"))
@@ -356,7 +364,7 @@ def _rss_item(item: ET.Element, parent_base: str, url: str, names: _Names) -> Ra
             attributes = {k.lower(): v for k, v in child.attrib.items()}
             guid_is_link = attributes.get("ispermalink", "true") == "true"
             value = _fp_text(child)
-            guid = _urljoin(child_base, value) if guid_is_link and value else value
+            guid = _join(child_base, value) if guid_is_link and value else value
         elif name in ("author", "dc_creator", "dc_author", "itunes_author"):
             author = _fp_text(child)  # the last one wins in feedparser
         elif name in ("pubdate", "published", "dcterms_issued"):
@@ -450,7 +458,7 @@ def _atom_entry(entry: ET.Element, feed_base: str, names: _Names) -> RawEntry:
             # against the base, and the entry's link when it has no alternate link.
             _once(seen, tag)
             value = _fp_text(child)
-            guid = _urljoin(_base_of(child, base), value) if value else value
+            guid = _join(_base_of(child, base), value) if value else value
         elif tag == ATOM + "author":
             # feedparser keeps the last author's name (and email) as the entry's author.
             author = _atom_author(child)
@@ -610,7 +618,7 @@ def _parse_rss(
                 continue
             _once(seen, name)
             value = _fp_text(child)
-            link = _urljoin(_base_of(child, channel_base), value) if value else value
+            link = _join(_base_of(child, channel_base), value) if value else value
         elif name == "ttl":
             _once(seen, name)
             ttl = _fp_text(child)
@@ -649,7 +657,7 @@ def _parse_atom(root: ET.Element, url: str, limits: Limits, names: _Names) -> Pa
         elif tag == ATOM + "id":
             _once(seen, tag)
             value = _fp_text(child)
-            feed_id = _urljoin(_base_of(child, base), value) if value else None
+            feed_id = _join(_base_of(child, base), value) if value else None
         elif name in _FEED_TITLE_OR_LINK:
             raise Unsupported(f"feed {name}")
         else:
