@@ -12,6 +12,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ class FetchSettings:
     """Redirects followed before giving up."""
     parse_workers: int = 0
     """Processes that parse feeds; 0 means one per core."""
+    contact: str = ""
+    """A URL or e-mail address sent in the User-Agent, so feed owners can reach you."""
 
 
 @dataclass(frozen=True)
@@ -229,8 +232,28 @@ def _build(data: dict[str, Any], path: Path, text: str) -> Settings:
             if key not in section_hints:
                 raise ConfigError(path, "unknown key", key=dotted, line=line)
             values[key] = _check(value, section_hints[key], path, dotted, line)
+            problem = _FIELD_CHECKS.get(dotted, _no_problem)(values[key])
+            if problem is not None:
+                raise ConfigError(path, problem, key=dotted, line=line)
         sections[name] = section_type(**values)
     return replace(Settings(**sections), source=path)
+
+
+def _no_problem(_value: Any) -> str | None:
+    return None
+
+
+def _header_comment_problem(value: str) -> str | None:
+    """Why `value` cannot go inside the User-Agent's comment, or None if it can."""
+    if not value.isascii() or not value.isprintable() or any(c in value for c in "()\\"):
+        return "must be printable ASCII without parentheses (it is sent in the User-Agent)"
+    return None
+
+
+_FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "fetch.contact": _header_comment_problem,
+}
+"""Checks beyond the type, by dotted key: a message for a bad value, else None."""
 
 
 def _check(value: Any, hint: Any, path: Path, key: str, line: int | None) -> Any:

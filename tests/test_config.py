@@ -72,6 +72,8 @@ def test_unknown_section_is_an_error(tmp_path: Path) -> None:
         ("[fetch]\nallow = [1, 2]\n", "key 'fetch.allow': expected a list of strings"),
         ('[reader]\nmark_read_on_open = "yes"\n', "expected true or false"),
         ("[schedule]\ninterval = -5\n", "must not be negative"),
+        ('[fetch]\ncontact = "me\\r\\nX-Evil: 1"\n', "key 'fetch.contact': must be printable"),
+        ('[fetch]\ncontact = "a (b)"\n', "without parentheses"),
     ],
 )
 def test_wrong_types_are_errors(tmp_path: Path, text: str, message: str) -> None:

@@ -49,8 +49,19 @@ async def test_plain_fetch_returns_body_validators_and_sends_user_agent(
     assert result.validators.etag is not None
     assert result.validators.last_modified is not None
     sent = loopback_server.requests[-1].headers
-    assert sent["User-Agent"].startswith(f"reader/{__version__} (+https://")
+    assert sent["User-Agent"] == f"topic-reader/{__version__} (topic feed reader)"
     assert "gzip" in sent["Accept-Encoding"]
+
+
+async def test_a_configured_contact_is_sent_in_the_user_agent(
+    loopback_server: LoopbackServer,
+) -> None:
+    settings = FetchSettings(contact="https://example.org/about-my-reader")
+    async with Fetcher(settings, frozenset({loopback_server.authority})) as client:
+        await client.fetch(loopback_server.feed("feed.xml", RSS))
+    assert loopback_server.requests[-1].headers["User-Agent"] == (
+        f"topic-reader/{__version__} (topic feed reader; +https://example.org/about-my-reader)"
+    )
 
 
 async def test_stored_validators_make_a_conditional_request_answered_304(

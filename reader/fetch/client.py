@@ -33,8 +33,16 @@ from reader.fetch.decoding import ACCEPT_ENCODING, BodyDecoder, BodyTooLarge, Un
 from reader.fetch.netguard import ALLOWED_SCHEMES, GuardedNetworkBackend
 from reader.models import FetchResult, Validators
 
-USER_AGENT = f"reader/{__version__} (+https://github.com/topic-reader/reader; topic feed reader)"
-"""Who we are: project name and version, where to read about it, and what it does."""
+
+def user_agent(contact: str = "") -> str:
+    """Who we are: the project's name and version, what it does, and (when the user has set
+    `[fetch] contact`) how a feed's owner can reach whoever runs it."""
+    reach = f"; +{contact}" if contact else ""
+    return f"topic-reader/{__version__} (topic feed reader{reach})"
+
+
+USER_AGENT = user_agent()
+"""The User-Agent without a contact."""
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
@@ -81,10 +89,10 @@ def parse_max_age(cache_control: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def request_headers(validators: Validators) -> dict[str, str]:
+def request_headers(validators: Validators, agent: str = USER_AGENT) -> dict[str, str]:
     """Headers of a (conditional) feed request."""
     headers = {
-        "User-Agent": USER_AGENT,
+        "User-Agent": agent,
         "Accept": ACCEPT,
         "Accept-Encoding": ACCEPT_ENCODING,
     }
@@ -110,6 +118,7 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self.allow = allow
+        self.user_agent = user_agent(settings.contact)
         self._global = asyncio.Semaphore(max(1, settings.concurrency))
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(max(1, settings.per_host))
@@ -186,7 +195,9 @@ class Fetcher:
         self, url: str, target: httpx.URL, validators: Validators, started: float
     ) -> FetchResult | tuple[int, str]:
         """One request: a final `FetchResult`, or (status, Location) for a redirect."""
-        request = self._client.build_request("GET", target, headers=request_headers(validators))
+        request = self._client.build_request(
+            "GET", target, headers=request_headers(validators, self.user_agent)
+        )
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
