@@ -139,10 +139,7 @@ class _LazyParser:
         max_items: int,
         max_field_chars: int,
     ) -> tuple[ParsedFeed, list[ItemWrite]]:
-        async with self._lock:
-            if not self._started:
-                await self._pool.__aenter__()
-                self._started = True
+        await self.start()
         return await self._pool.parse_for_store(
             body,
             url=url,
@@ -150,6 +147,13 @@ class _LazyParser:
             max_items=max_items,
             max_field_chars=max_field_chars,
         )
+
+    async def start(self) -> None:
+        """Start the workers now (they start on the first document otherwise)."""
+        async with self._lock:
+            if not self._started:
+                await self._pool.__aenter__()
+                self._started = True
 
     @property
     def worker_pids(self) -> tuple[int, ...]:
@@ -425,6 +429,10 @@ def http_status_text(status: int) -> str:
         return f"HTTP {status}"
 
 
+def _never_fetched(feed: Feed) -> bool:
+    return feed.body_hash is None and not _has_validators(feed.validators)
+
+
 def _has_validators(validators: Validators) -> bool:
     return validators.etag is not None or validators.last_modified is not None
 
@@ -550,6 +558,10 @@ async def _update_all(
     updater = _Updater(
         store, settings, pipeline.fetcher, pipeline.parser, store_thread, now, scorer
     )
+    if any(_never_fetched(feed) for feed in ordered):
+        # A feed never fetched will surely be parsed: start the workers (each takes a few
+        # tenths of a second to import the parser) while the first requests are out.
+        await pipeline.parser.start()
 
     async def one(feed: Feed) -> FeedResult:
         async with in_flight:

@@ -382,6 +382,26 @@ async def test_an_open_pipeline_is_reused_across_updates_and_left_open(
     assert pipeline.parser_pids == ()  # closed with the pipeline
 
 
+async def test_a_first_update_starts_the_parser_at_once_and_an_all_304_one_never_does(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    store.add_feed(loopback_server.feed("fresh.xml", rss(("1", "One"))))
+    store.add_feed(f"http://{loopback_server.authority}/missing.xml")  # 404: nothing to parse
+    settings = settings_for(loopback_server)
+    missing = store.get_feed(f"http://{loopback_server.authority}/missing.xml")
+    async with UpdatePipeline(settings) as pipeline:
+        # Only the never-fetched 404 feed: the workers start before any document arrives.
+        await update_feeds(store, settings, feeds=[missing], now=clock, pipeline=pipeline)
+        assert len(pipeline.parser_pids) == 1
+        await update_feeds(store, settings, now=clock, pipeline=pipeline)
+    fetched = [f for f in store.get_feeds() if f.validators.etag is not None]
+    assert len(fetched) == 1
+    async with UpdatePipeline(settings) as pipeline:
+        report = await update_feeds(store, settings, feeds=fetched, now=clock, pipeline=pipeline)
+        assert report.not_modified == 1
+        assert pipeline.parser_pids == ()  # every answer a 304: no worker process started
+
+
 def test_log_line_strips_control_characters_from_url_and_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
