@@ -123,14 +123,16 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(max(1, settings.per_host))
         )
-        transport = _guarded_transport(settings, allow)
+        self._transport = _guarded_transport(settings, allow)
+        timeout = httpx.Timeout(
+            settings.timeout, connect=settings.connect_timeout, pool=settings.timeout
+        )
+        self._request_extensions = {"timeout": timeout.as_dict()}
+        # The client owns the transport's life (opening, closing); requests go to the
+        # transport itself. The client's layers (auth, redirects, cookies, event hooks) are
+        # all unused here, and cost about a tenth of the fetch path's CPU.
         self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(
-                settings.timeout, connect=settings.connect_timeout, pool=settings.timeout
-            ),
+            transport=self._transport, follow_redirects=False, trust_env=False, timeout=timeout
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -195,11 +197,14 @@ class Fetcher:
         self, url: str, target: httpx.URL, validators: Validators, started: float
     ) -> FetchResult | tuple[int, str]:
         """One request: a final `FetchResult`, or (status, Location) for a redirect."""
-        request = self._client.build_request(
-            "GET", target, headers=request_headers(validators, self.user_agent)
+        request = httpx.Request(
+            "GET",
+            target,
+            headers=request_headers(validators, self.user_agent),
+            extensions=self._request_extensions,
         )
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._transport.handle_async_request(request)
         except httpx.TimeoutException as exc:
             raise FetchError(url, f"timed out ({_describe(exc)})") from exc
         except httpx.RemoteProtocolError as exc:
@@ -289,7 +294,11 @@ def _guarded_transport(settings: FetchSettings, allow: frozenset[str]) -> httpx.
         max_keepalive_connections=max(1, settings.concurrency),
         keepalive_expiry=30.0,
     )
-    transport = httpx.AsyncHTTPTransport(http2=True, limits=limits, trust_env=False)
+    # Loading the CA bundle takes tens of milliseconds: one context serves both pools.
+    ssl_context = httpx.create_ssl_context(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(
+        verify=ssl_context, http2=True, limits=limits, trust_env=False
+    )
     # httpx does not expose httpcore's `network_backend`; we build the same pool with it.
     pool_class = (
         LeanConnectionPool
@@ -297,7 +306,7 @@ def _guarded_transport(settings: FetchSettings, allow: frozenset[str]) -> httpx.
         else httpcore.AsyncConnectionPool
     )
     transport._pool = pool_class(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
