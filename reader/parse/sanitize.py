@@ -133,10 +133,20 @@ def sanitize_html(fragment: str, *, base: str | None, max_chars: int) -> str:
     if nesting_exceeds(source):
         # Pathological nesting: keep the words, drop the structure (see MAX_NESTING).
         return text_to_html(html.unescape(_TAG.sub(" ", source)), max_chars=max_chars)
-    url_relative: _UrlRelative = (
-        ("rewrite_with_base", base) if base is not None and is_absolute_http_url(base) else "deny"
-    )
+    url_relative: _UrlRelative = "deny"
+    if base is not None and is_absolute_http_url(base) and _may_hold_links(source):
+        url_relative = ("rewrite_with_base", base)
     return _clean_within(source, max_chars, url_relative)
+
+
+def _may_hold_links(source: str) -> bool:
+    """Whether `source` may have an `href` or `src`, the only attributes the cleaner resolves.
+
+    Without either, the base cannot change the output, so the shared base-less cleaner serves:
+    each base needs a cleaner of its own, and building one costs about a millisecond.
+    """
+    lowered = source.lower()
+    return "href" in lowered or "src" in lowered
 
 
 @functools.lru_cache(maxsize=256)
