@@ -28,7 +28,7 @@ test: $(STAMP) lint typecheck
 
 # Benchmarks print figures (they are not tests); the daemon soak runs on its own: bench-daemon.
 bench: $(STAMP)
-	$(BIN)/python -m bench.fetch_bench --feeds 500 --items 50 --latency 50
+	$(BIN)/python -m bench.fetch_bench --feeds 500 --items 50 --latency 50 --rounds 3
 	$(BIN)/python -m bench.parse_bench
 	$(BIN)/python -m bench.tui_bench
 	$(BIN)/python -m bench.topic_quality
