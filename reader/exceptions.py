@@ -7,8 +7,8 @@ ReaderError
  │    │    ├── FeedNotFoundError      (carries the feed URL)
  │    │    └── ItemNotFoundError      (carries the item id)
  │    ├── FeedExistsError             (carries the feed URL)
- │    ├── InvalidSearchQueryError     a malformed full-text query
  │    └── StoreLockedError            another daemon holds the database
+ ├── InvalidSearchQueryError      a search that cannot run (carries a one-line hint)
  ├── SourceError                  a local input (seed file, OPML file) is unusable
  │    ├── SeedFileError               (carries the path)
  │    └── OPMLError                   (carries the path)
@@ -75,10 +75,13 @@ class FeedExistsError(StorageError):
         super().__init__(f"feed already added: {url}")
 
 
-class InvalidSearchQueryError(StorageError):
-    def __init__(self, query: str, reason: str) -> None:
+class InvalidSearchQueryError(ReaderError):
+    """A search query that cannot be run even read forgivingly; the message is a hint."""
+
+    def __init__(self, query: str, hint: str) -> None:
         self.query = query
-        super().__init__(f"invalid search query {query!r}: {reason}")
+        self.hint = hint
+        super().__init__(f"invalid search query {query!r}: {hint}")
 
 
 class StoreLockedError(StorageError):

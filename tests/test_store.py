@@ -273,9 +273,9 @@ def test_search_ranks_title_hits_first_and_highlights(store: SQLiteStore) -> Non
     assert [h.item.identity for h in store.search("liais*")] == ["title", "body"]
 
 
-@pytest.mark.parametrize("query", ['"unclosed', "AND", "liaison AND (", "NEAR(", "", "   "])
-def test_malformed_search_is_a_clear_error(store: SQLiteStore, query: str) -> None:
-    with pytest.raises(InvalidSearchQueryError, match="invalid search query"):
+@pytest.mark.parametrize("query", ["AND", "NEAR(", "", "   "])
+def test_a_search_with_nothing_to_look_for_is_a_clear_error(store: SQLiteStore, query: str) -> None:
+    with pytest.raises(InvalidSearchQueryError, match="nothing to search for"):
         store.search(query)
 
 

@@ -7,22 +7,28 @@ from rich.console import Console
 from rich.text import Text
 
 from reader.cli.context import AppContext, emit_json, item_json, pass_app, safe, short_date
+from reader.query import SEARCH_SYNTAX
 from reader.textsafe import one_line
 
 # Highlight markers no feed text can contain (control characters are stripped on the way in).
 _OPEN, _CLOSE = "\x02", "\x03"
 
 
-@click.command()
-@click.argument("query")
+HELP = f"""Search titles, authors, sources and text for QUERY (one or more words).
+
+\b
+{SEARCH_SYNTAX}
+
+Put -- before a query that could read as an option: reader search -- -h."""
+
+
+@click.command(help=HELP, context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True, metavar="QUERY...")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
-def search(app: AppContext, query: str, limit: int, as_json: bool) -> None:
-    """Search titles, authors, sources and text.
-
-    QUERY uses SQLite FTS5 syntax: words, "exact phrases", OR, NOT, prefix*, NEAR(a b).
-    """
+def search(app: AppContext, words: tuple[str, ...], limit: int, as_json: bool) -> None:
+    query = " ".join(words)
     hits = app.store.search(query, limit=limit, highlight=(_OPEN, _CLOSE))
     if as_json:
         emit_json(

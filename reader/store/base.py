@@ -25,6 +25,7 @@ from reader.models import (
     TagCount,
     WriteCounts,
 )
+from reader.query import QueryNode
 
 
 class Store(Protocol):
@@ -173,12 +174,17 @@ class Store(Protocol):
 
     def search(
         self,
-        query: str,
+        query: str | QueryNode,
         *,
         limit: int = 50,
         highlight: tuple[str, str] = ("[", "]"),
     ) -> list[SearchHit]:
-        """Full-text search, best first; raise `InvalidSearchQueryError` on bad syntax."""
+        """Full-text search, best first, for a query as typed or already parsed.
+
+        Plain text always runs (see `reader.query`). A query of nothing but exclusions lists
+        every other item, newest first. `InvalidSearchQueryError` (with a hint) when a query
+        cannot run at all.
+        """
         ...
 
     # -- topic -----------------------------------------------------------------------------

@@ -6,42 +6,61 @@ import sqlite3
 
 from reader.exceptions import InvalidSearchQueryError, StorageError
 from reader.models import SearchHit
+from reader.query import QueryNode, parse_query
 from reader.store.sqlite._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
+from reader.store.sqlite.fts import compile_match
+
+UNRUNNABLE = "the search could not be run as written; try fewer operators (see the search help)"
+
+_SNIPPET_CHARS = 160
 
 
 class SearchMixin(StoreBase):
     def search(
         self,
-        query: str,
+        query: str | QueryNode,
         *,
         limit: int = 50,
         highlight: tuple[str, str] = ("[", "]"),
     ) -> list[SearchHit]:
-        if not query.strip():
-            raise InvalidSearchQueryError(query, "the query is empty")
-        # Title hits weigh most, then source and author, then body text.
-        sql = f"""
-            SELECT {ITEM_COLUMNS_LIGHT},
-                snippet(items_fts, -1, ?, ?, '…', 24) AS snippet,
-                bm25(items_fts, 10.0, 2.0, 2.0, 1.0) AS rank
-            FROM items_fts
-            JOIN items i ON i.id = items_fts.rowid
-            JOIN sources s ON s.id = i.source_id
-            WHERE items_fts MATCH ?
-            ORDER BY rank
-            LIMIT ?
-        """
+        text = query if isinstance(query, str) else repr(query)
+        match = compile_match(parse_query(query) if isinstance(query, str) else query, text)
+        if match.excluding:
+            # Only exclusions (`NOT nato`): every other item, newest first, its text's start.
+            sql = f"""
+                SELECT {ITEM_COLUMNS_LIGHT},
+                    substr(coalesce(i.summary, i.text, ''), 1, {_SNIPPET_CHARS}) AS snippet,
+                    0.0 AS rank
+                FROM items i JOIN sources s ON s.id = i.source_id
+                WHERE i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)
+                ORDER BY i.sort_date DESC, i.id DESC
+                LIMIT ?
+            """
+            params: tuple[object, ...] = (match.expression, limit)
+        else:
+            # Title hits weigh most, then source and author, then body text.
+            sql = f"""
+                SELECT {ITEM_COLUMNS_LIGHT},
+                    snippet(items_fts, -1, ?, ?, '…', 24) AS snippet,
+                    bm25(items_fts, 10.0, 2.0, 2.0, 1.0) AS rank
+                FROM items_fts
+                JOIN items i ON i.id = items_fts.rowid
+                JOIN sources s ON s.id = i.source_id
+                WHERE items_fts MATCH ?
+                ORDER BY rank
+                LIMIT ?
+            """
+            params = (highlight[0], highlight[1], match.expression, limit)
         try:
             with self._db.lock:
-                rows = self._db.conn.execute(
-                    sql, (highlight[0], highlight[1], query, limit)
-                ).fetchall()
+                rows = self._db.conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
             message = str(exc)
             if "locked" in message or "busy" in message or "disk" in message:
                 raise StorageError(f"search failed: {message}") from exc
-            # Anything else MATCH rejects is the query's fault: say so plainly.
-            raise InvalidSearchQueryError(query, message.removeprefix("fts5: ")) from None
+            # The compiled expression is always valid FTS5; should it ever not be, the user
+            # gets a hint, not the database's message.
+            raise InvalidSearchQueryError(text, UNRUNNABLE) from None
         return [
             SearchHit(
                 item=item_from_row(r, with_content=False), snippet=str(r[-2]), rank=float(r[-1])

@@ -1,0 +1,36 @@
+"""Search queries as users type them: a forgiving parser and a typed syntax tree.
+
+Pure: no SQL, no store. `parse_query` turns text into a tree of frozen dataclasses
+(`reader.query.nodes`); each store backend compiles that tree to its own full-text language
+(SQLite FTS5 MATCH, PostgreSQL tsquery). `SEARCH_SYNTAX` is the help text every front end shows.
+"""
+
+from reader.query.nodes import (
+    TEXT_FIELDS,
+    And,
+    Field,
+    Near,
+    Not,
+    Or,
+    Phrase,
+    QueryNode,
+    Term,
+    positive_words,
+)
+from reader.query.parser import parse_query
+from reader.query.syntax import SEARCH_SYNTAX
+
+__all__ = [
+    "SEARCH_SYNTAX",
+    "TEXT_FIELDS",
+    "And",
+    "Field",
+    "Near",
+    "Not",
+    "Or",
+    "Phrase",
+    "QueryNode",
+    "Term",
+    "parse_query",
+    "positive_words",
+]

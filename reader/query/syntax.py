@@ -1,0 +1,15 @@
+"""The search syntax in words, shown by `reader search --help` and the terminal reader's help."""
+
+SEARCH_SYNTAX = """\
+Plain words find items holding all of them (any case, accents, word endings).
+Asia-Pacific, U.S. and it's are found as written.
+  "exact phrase"     the words next to each other, in this order
+  nato OR aukus      either word (AND binds tighter than OR)
+  -word, NOT word    leave out items holding the word
+  liais*             any word beginning with liais
+  title:japan        only in the title; also author:, source:, body:
+  title:"a b"        a field with a phrase; title:(a OR b) with a group
+  (a OR b) c         parentheses group
+  NEAR(a b, 5)       the words within 5 words of each other
+Operators are upper case: or, and, not in lower case are words."""
+"""Every line fits in 78 columns."""
