@@ -178,18 +178,17 @@ level = "WARNING"
 ANCHOR = """
 import json, resource, sys, time
 from reader.config import load_settings
-from reader.store import SQLiteStore
-from reader.update import run_update
+from reader.core import make_reader
 
 def cpu():
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parse workers, once reaped
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
-store = SQLiteStore(sys.argv[1])
-feeds = store.get_feeds()
+reader = make_reader(sys.argv[1], settings=load_settings(sys.argv[2]))
+feeds = reader.get_feeds()
 started, cpu_before = time.monotonic(), cpu()
-report = run_update(store, load_settings(sys.argv[2]), feeds=feeds)
+report = reader.update_feeds(feeds)
 print(json.dumps({"checks": report.checked, "cpu": cpu() - cpu_before,
                   "wall": time.monotonic() - started, "new": report.new,
                   "not_modified": report.not_modified}))

@@ -114,12 +114,10 @@ def farm_stats(authority: str, *, reset: bool) -> dict[str, int]:
 def child_update(db: Path) -> None:
     """The measured fetch, in this (child) process: every feed once, summary as JSON."""
     from reader.cli.fetch import report_json
-    from reader.config import load_settings
-    from reader.update import run_update
+    from reader.core import make_reader
 
-    with open_store(db) as store:
-        feeds = [f for f in store.get_feeds() if f.enabled]
-        report = run_update(store, load_settings(), feeds=feeds)
+    with make_reader(db) as reader:
+        report = reader.update_feeds(reader.feeds_to_update(due_only=False))
     json.dump(report_json(report), sys.stdout)
 
 

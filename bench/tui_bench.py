@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reader.config import Settings
+from reader.core import make_reader
 from reader.models import ItemWrite
 from reader.store import open_store
 
@@ -121,11 +122,11 @@ def store_anchor(path: Path) -> float:
     from reader.tui.pages import count_view, fetch_page
     from reader.tui.views import build_views
 
-    with open_store(path) as store:
+    with make_reader(path, settings=Settings()) as reader:
         started = time.perf_counter()
-        views = build_views(store, Settings())
-        count_view(store, views[0])
-        fetch_page(store, views[0], 0)
+        views = build_views(reader)
+        count_view(reader, views[0])
+        fetch_page(reader, views[0], 0)
         return time.perf_counter() - started
 
 
@@ -137,9 +138,9 @@ async def measure_app(path: Path, moves: int, query: str) -> dict[str, float]:
     from reader.tui.widgets.item_list import ItemList
 
     figures: dict[str, float] = {}
-    with open_store(path) as store:
+    with make_reader(path, settings=Settings()) as reader:
         started = time.perf_counter()
-        app = ReaderApp(store, Settings(), clock=lambda: NOW)
+        app = ReaderApp(reader, clock=lambda: NOW)
         async with app.run_test(size=(120, 36)) as pilot:
             while True:
                 screen = app.screen

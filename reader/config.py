@@ -29,7 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class DatabaseSettings:
     path: str = ""
-    """The database file; empty means `reader.db` in the user data dir. `READER_DB` wins."""
+    """The database file or URL; empty means `reader.db` in the user data dir. `READER_DB`
+    wins."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,17 @@ class Settings:
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
         return path
+
+    @property
+    def db_location(self) -> str:
+        """Where the store is: a file path or a database URL (``READER_DB`` wins).
+
+        A URL (``scheme://...``) is passed through as it is; a path is resolved.
+        """
+        value = os.environ.get("READER_DB") or self.database.path
+        if "://" in value:
+            return value
+        return str(self.db_path)
 
     @property
     def db_path(self) -> Path:

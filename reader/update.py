@@ -508,7 +508,7 @@ async def update_feeds(
     settings: Settings,
     *,
     feeds: Sequence[Feed] | None = None,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] | None = None,
     scorer: Scorer | None = None,
     on_result: Callable[[FeedResult], None] | None = None,
     pipeline: UpdatePipeline | None = None,
@@ -519,7 +519,9 @@ async def update_feeds(
     leaves validators that claim items we do not have. `on_result` is called (on the event
     loop) as each feed finishes, for progress displays. `pipeline`, when given, is an open
     `UpdatePipeline` to fetch and parse with (left open); otherwise one is opened for this call.
+    `now` is the clock (default: the system's, in UTC).
     """
+    now = now or _utc_now
     started = now()
     store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-store")
     try:
@@ -574,18 +576,3 @@ async def _update_all(
         return result
 
     return list(await asyncio.gather(*(one(feed) for feed in ordered)))
-
-
-def run_update(
-    store: Store,
-    settings: Settings,
-    *,
-    feeds: Sequence[Feed] | None = None,
-    now: Callable[[], datetime] = _utc_now,
-    scorer: Scorer | None = None,
-    on_result: Callable[[FeedResult], None] | None = None,
-) -> UpdateReport:
-    """`update_feeds` for synchronous callers (the CLI, TUI worker threads)."""
-    return asyncio.run(
-        update_feeds(store, settings, feeds=feeds, now=now, scorer=scorer, on_result=on_result)
-    )

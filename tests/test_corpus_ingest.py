@@ -7,6 +7,7 @@ feedparser sees for the real news feeds, and be idempotent (the second round is 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ import pytest
 from reader.config import FetchSettings, Settings
 from reader.models import UpdateReport
 from reader.store import SQLiteStore, open_store
-from reader.update import run_update
+from reader.update import update_feeds
 from tests.conftest import CORPUS, corpus_rows, needs_corpus
 from tests.loopback_server import LoopbackServer
 
@@ -41,8 +42,10 @@ class Ingested:
         for url in self.url_of.values():
             store.add_feed(url)
         settings = Settings(fetch=FetchSettings(allow=(server.authority,), timeout=20.0))
-        self.first: UpdateReport = run_update(store, settings, now=clock)
-        self.second: UpdateReport = run_update(store, settings, feeds=store.get_feeds(), now=clock)
+        self.first: UpdateReport = asyncio.run(update_feeds(store, settings, now=clock))
+        self.second: UpdateReport = asyncio.run(
+            update_feeds(store, settings, feeds=store.get_feeds(), now=clock)
+        )
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,10 @@ from xml.sax.saxutils import escape
 import pytest
 
 from reader.config import FetchSettings, LogSettings, RetentionSettings, ScheduleSettings, Settings
-from reader.daemon import Daemon, DaemonLock, PeriodicJob, daemon_pid, lock_path_for
-from reader.daemon.retention import retention_cutoff
+from reader.core import Reader
+from reader.core.lock import DaemonLock, daemon_pid, lock_path_for
+from reader.core.retention import retention_cutoff
+from reader.daemon import Daemon, PeriodicJob
 from reader.exceptions import StoreLockedError
 from reader.models import FeedUpdate, ItemFilter, ItemWrite
 from reader.store import SQLiteStore
@@ -98,7 +100,7 @@ async def test_dispatch_takes_due_feeds_in_bounded_batches_until_none_are_due(
     serve_feeds(loopback_server, store, 5)
     settings = fast_settings(loopback_server, tmp_path, batch_size=2, interval=3600)
     settings = replace(settings, schedule=replace(settings.schedule, max_interval=3600))
-    daemon = Daemon(store, settings)
+    daemon = Daemon(Reader(store, settings))
 
     report = await daemon.dispatch()
 
@@ -117,7 +119,7 @@ async def test_dispatch_leaves_feeds_that_are_not_due_alone(
     later = datetime.now(UTC) + timedelta(hours=1)
     store.update_feed(later_url, FeedUpdate(checked=datetime.now(UTC), next_check=later))
 
-    await Daemon(store, fast_settings(loopback_server, tmp_path)).dispatch()
+    await Daemon(Reader(store, fast_settings(loopback_server, tmp_path))).dispatch()
 
     assert loopback_server.hits["feed0.xml"] == 1
     assert loopback_server.hits["feed1.xml"] == 0
@@ -129,7 +131,7 @@ async def test_running_daemon_picks_up_changed_feeds_and_stops_on_request(
     store: SQLiteStore, loopback_server: LoopbackServer, tmp_path: Path
 ) -> None:
     serve_feeds(loopback_server, store, 2)
-    daemon = Daemon(store, fast_settings(loopback_server, tmp_path))
+    daemon = Daemon(Reader(store, fast_settings(loopback_server, tmp_path)))
     running = asyncio.create_task(daemon.run(handle_signals=False))
 
     await wait_for(lambda: store.count_items() == 6)
@@ -147,19 +149,19 @@ async def test_running_daemon_reuses_one_set_of_parser_workers_and_stops_them(
     store: SQLiteStore, loopback_server: LoopbackServer, tmp_path: Path
 ) -> None:
     serve_feeds(loopback_server, store, 2)
-    daemon = Daemon(store, fast_settings(loopback_server, tmp_path))
+    daemon = Daemon(Reader(store, fast_settings(loopback_server, tmp_path)))
     running = asyncio.create_task(daemon.run(handle_signals=False))
 
     await wait_for(lambda: store.count_items() == 6)
-    workers = daemon.pipeline.parser_pids
+    workers = daemon.session.parser_pids
     assert len(workers) == 1
     loopback_server.set_body("feed0.xml", rss("feed0", 4))
     await wait_for(lambda: store.count_items() == 7)
-    assert daemon.pipeline.parser_pids == workers  # a later dispatch, the same worker
+    assert daemon.session.parser_pids == workers  # a later dispatch, the same worker
     daemon.request_stop()
     await asyncio.wait_for(running, timeout=5)
 
-    assert daemon.pipeline is None
+    assert daemon.session is None
     for pid in workers:  # stopped and reaped with the daemon
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -170,7 +172,7 @@ async def test_stop_cancels_a_stuck_update_and_the_feed_stays_due(
 ) -> None:
     slow_url = loopback_server.drip("slow.xml", rss("slow", 2), interval=0.5)
     store.add_feed(slow_url)
-    daemon = Daemon(store, fast_settings(loopback_server, tmp_path), shutdown_grace=0.3)
+    daemon = Daemon(Reader(store, fast_settings(loopback_server, tmp_path)), shutdown_grace=0.3)
     running = asyncio.create_task(daemon.run(handle_signals=False))
 
     await wait_for(lambda: loopback_server.hits["slow.xml"] >= 1)
@@ -190,7 +192,7 @@ async def test_a_feed_still_updating_is_not_dispatched_again(
     store.add_feed(slow_url)
     # Dispatch every second; once done, the feed is not due for a minute.
     settings = fast_settings(loopback_server, tmp_path, interval=60, max_interval=60)
-    daemon = Daemon(store, settings)
+    daemon = Daemon(Reader(store, settings))
     running = asyncio.create_task(daemon.run(handle_signals=False))
 
     await wait_for(lambda: store.get_feed(slow_url).item_count == 2)
@@ -216,7 +218,7 @@ async def test_extra_jobs_run_periodically_sync_and_async(
         runs.append("async")
 
     jobs = [PeriodicJob("rescore", 0.2, rescore), PeriodicJob("regroup", 0.2, regroup)]
-    daemon = Daemon(store, fast_settings(loopback_server, tmp_path), extra_jobs=jobs)
+    daemon = Daemon(Reader(store, fast_settings(loopback_server, tmp_path)), extra_jobs=jobs)
     running = asyncio.create_task(daemon.run(handle_signals=False))
     await wait_for(lambda: runs.count("sync") >= 2 and runs.count("async") >= 2)
     daemon.request_stop()
@@ -236,8 +238,7 @@ async def test_a_failing_extra_job_is_logged_and_runs_again(
         raise RuntimeError("topic profile unreadable")
 
     daemon = Daemon(
-        store,
-        fast_settings(loopback_server, tmp_path),
+        Reader(store, fast_settings(loopback_server, tmp_path)),
         extra_jobs=[PeriodicJob("topic-refresh", 0.2, broken)],
     )
     running = asyncio.create_task(daemon.run(handle_signals=False))
@@ -253,11 +254,10 @@ def test_extra_jobs_may_not_take_the_daemons_own_names(
 ) -> None:
     settings = fast_settings(loopback_server, tmp_path)
     with pytest.raises(ValueError, match="dispatch"):
-        Daemon(store, settings, extra_jobs=[PeriodicJob("dispatch", 1, lambda: None)])
+        Daemon(Reader(store, settings), extra_jobs=[PeriodicJob("dispatch", 1, lambda: None)])
     with pytest.raises(ValueError, match="unique"):
         Daemon(
-            store,
-            settings,
+            Reader(store, settings),
             extra_jobs=[PeriodicJob("a", 1, lambda: None), PeriodicJob("a", 1, lambda: None)],
         )
 
@@ -288,7 +288,7 @@ async def test_retention_prunes_old_read_items_and_the_next_fetch_does_not_bring
         retention=RetentionSettings(days=30, keep_per_feed=2, every=1),
     )
     # The first fetch happened 40 days ago (injected clock): its items were first seen then.
-    await Daemon(store, settings, now=lambda: long_ago).dispatch()
+    await Daemon(Reader(store, settings), now=lambda: long_ago).dispatch()
     ids = store.get_item_ids(feed.id)
     assert len(ids) == 6
     store.mark_all_read()
@@ -296,7 +296,7 @@ async def test_retention_prunes_old_read_items_and_the_next_fetch_does_not_bring
     store.add_tags(ids["urn:test:news-1"], ["keep"])  # the next oldest, tagged
     # news-5 and news-4 are the newest two (kept); news-2 and news-3 may go.
 
-    daemon = Daemon(store, settings)
+    daemon = Daemon(Reader(store, settings))
     assert await daemon.prune() == 2
     assert kept_numbers(store, feed.id) == [0, 1, 4, 5]
     assert [item.identity for item in store.get_items(ItemFilter(source_id=seeds.id))] == ["seed-1"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from reader.cli.main import cli
-from reader.daemon import daemon_pid
+from reader.core.lock import daemon_pid
 
 
 def test_an_unwritable_log_file_is_a_clear_error_and_releases_the_lock(tmp_path: Path) -> None:

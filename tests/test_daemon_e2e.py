@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from reader.daemon import daemon_pid
+from reader.core.lock import daemon_pid
 from reader.store import SQLiteStore
 from tests.loopback_server import LoopbackServer, loopback_server
 from tests.test_daemon import rss

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from reader.cli.main import cli
-from reader.daemon import DaemonLock
+from reader.core.lock import DaemonLock
 from reader.models import FeedUpdate, ItemWrite
 from reader.store import SQLiteStore
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from reader.config import Settings
+from reader.core import Reader
 from reader.models import ItemFilter, SortOrder
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore
-from reader.topic import refresh_topic, update_scored
+from reader.topic import refresh_topic
 from tests.loopback_server import LoopbackServer, loopback_server
 
 from .conftest import SEEDS_DIR
@@ -40,7 +41,7 @@ def test_fetched_items_are_scored_and_join_the_seeds_story(
     store.add_feed(url, title="Wire")
     monkeypatch.setenv("READER_FETCH_ALLOW", loopback_server.authority)
 
-    report = update_scored(store, settings)
+    report = Reader(store, settings).update_feeds()
 
     assert (report.new, report.errors) == (2, ())
     wire = {i.link: i for i in store.get_items(ItemFilter(source="Wire"))}
@@ -60,6 +61,6 @@ def test_an_update_that_brings_nothing_leaves_stories_alone(store: SQLiteStore) 
     import_seeds(store, SEEDS_DIR)
     refresh_topic(store, Settings())
     before = [(s.title, len(s.items)) for s in store.get_stories(min_sources=1)]
-    report = update_scored(store, Settings())
+    report = Reader(store, Settings()).update_feeds()
     assert report.checked == 0
     assert [(s.title, len(s.items)) for s in store.get_stories(min_sources=1)] == before

@@ -1,4 +1,4 @@
-"""What every command shares: settings, the store (opened on first use), and output helpers."""
+"""What every command shares: settings, the `Reader` (opened on first use), and output helpers."""
 
 from __future__ import annotations
 
@@ -13,19 +13,20 @@ import click
 from rich.console import Console
 
 from reader.config import Settings, load_settings
+from reader.core import Reader, make_reader
 from reader.models import Feed, Item
-from reader.store import SQLiteStore, open_store
 from reader.textsafe import plain
 
 
 @dataclass
 class AppContext:
-    """Handed to every command as `ctx.obj`."""
+    """Handed to every command as `ctx.obj`: the settings, and the `Reader` opened on first use."""
 
     config_path: Path | None = None
-    db_override: Path | None = None
+    db_override: str | None = None
+    """`--db` (or `READER_DB`): a database file or URL."""
     _settings: Settings | None = field(default=None, repr=False)
-    _store: SQLiteStore | None = field(default=None, repr=False)
+    _reader: Reader | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -34,19 +35,20 @@ class AppContext:
         return self._settings
 
     @property
-    def db_path(self) -> Path:
-        return self.db_override if self.db_override is not None else self.settings.db_path
+    def location(self) -> str:
+        """The database: `--db`, else the settings' (a file path or a URL)."""
+        return self.db_override or self.settings.db_location
 
     @property
-    def store(self) -> SQLiteStore:
-        if self._store is None:
-            self._store = open_store(self.db_path)
-        return self._store
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = make_reader(self.location, settings=self.settings)
+        return self._reader
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -12,7 +12,6 @@ import click
 from reader.cli.context import AppContext, emit_json, fail, iso, pass_app, safe, short_date
 from reader.daemon.app import Daemon
 from reader.daemon.jobs import extra_jobs
-from reader.daemon.lock import DaemonLock, daemon_pid
 from reader.daemon.logs import LEVELS, level_number, setup_logging, teardown_logging
 
 NEXT_CHECKS_SHOWN = 5
@@ -38,8 +37,10 @@ def daemon(app: AppContext, log_level: str | None) -> None:
         level_number(level)
     except ValueError as exc:
         fail(f"{settings.source or 'settings'}: [log] level: {exc}")
-    lock = DaemonLock(app.db_path)
-    lock.acquire()  # StoreLockedError: the CLI prints it and exits 1
+    reader = app.reader
+    lock = reader.daemon_lock()  # None for a database server: daemons may share it
+    if lock is not None:
+        lock.acquire()  # StoreLockedError: the CLI prints it and exits 1
     try:
         try:
             handlers = setup_logging(level, settings.log_path)
@@ -53,15 +54,8 @@ def daemon(app: AppContext, log_level: str | None) -> None:
             for signum in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            store = app.store
-            from reader.topic import TopicScorer  # scikit-learn loads only when it runs
-
-            runner = Daemon(
-                store,
-                settings,
-                scorer=TopicScorer(store, settings),
-                extra_jobs=extra_jobs(store, settings),
-            )
+            reader.prepare_updates()
+            runner = Daemon(reader, extra_jobs=extra_jobs(reader))
             if not stop_requested:
                 asyncio.run(runner.run())
         finally:
@@ -69,7 +63,8 @@ def daemon(app: AppContext, log_level: str | None) -> None:
                 signal.signal(signum, handler)
             teardown_logging(handlers)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 @click.command("status")
@@ -85,13 +80,11 @@ def daemon(app: AppContext, log_level: str | None) -> None:
 @pass_app
 def status(app: AppContext, as_json: bool, next_count: int) -> None:
     """Whether the daemon runs, feed and item counts, and the next scheduled checks."""
-    now = datetime.now(UTC)
-    pid = daemon_pid(app.db_path)
-    stats = app.store.stats(now)
-    upcoming = app.store.get_scheduled_feeds(limit=next_count) if next_count else []
+    state = app.reader.status(next_checks=next_count)
+    now, pid, stats, upcoming = state.now, state.daemon_pid, state.stats, state.next_checks
     if as_json:
         document: dict[str, Any] = {
-            "database": str(app.db_path),
+            "database": state.location,
             "daemon": {"running": pid is not None, "pid": pid or None},
             "feeds": {
                 "total": stats.feeds,
@@ -116,7 +109,7 @@ def status(app: AppContext, as_json: bool, next_count: int) -> None:
         click.echo("daemon: not running")
     else:
         click.echo(f"daemon: running (PID {pid})" if pid else "daemon: starting")
-    click.echo(f"database: {app.db_path}")
+    click.echo(f"database: {state.location}")
     click.echo(
         f"feeds: {stats.feeds} ({stats.feeds_enabled} enabled), {stats.feeds_due} due now,"
         f" {stats.feeds_failing} failing"

@@ -40,7 +40,7 @@ def check_feed_url(url: str) -> str:
 @pass_app
 def add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...]) -> None:
     """Subscribe to the feed at URL."""
-    feed = app.store.add_feed(check_feed_url(url), title=title, tags=tags)
+    feed = app.reader.add_feed(check_feed_url(url), title=title, tags=tags)
     click.echo(f"added {feed.url}" + (f" [{', '.join(feed.tags)}]" if feed.tags else ""))
 
 
@@ -49,7 +49,7 @@ def add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...]) -> 
 @pass_app
 def remove(app: AppContext, url: str) -> None:
     """Unsubscribe from URL and delete its items."""
-    app.store.remove_feed(url)
+    app.reader.remove_feed(url)
     click.echo(f"removed {url}")
 
 
@@ -58,7 +58,7 @@ def remove(app: AppContext, url: str) -> None:
 @pass_app
 def list_feeds(app: AppContext, as_json: bool) -> None:
     """Every feed with its last and next check, item counts and last error."""
-    all_feeds = app.store.get_feeds()
+    all_feeds = app.reader.get_feeds()
     if as_json:
         emit_json([feed_json(f) for f in all_feeds])
         return

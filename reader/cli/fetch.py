@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reader.cli.context import AppContext, emit_json, iso, pass_app, safe
-from reader.models import Feed, FeedResult, UpdateReport
+from reader.models import FeedResult, UpdateReport
 
 
 def report_json(report: UpdateReport) -> dict[str, Any]:
@@ -70,14 +69,7 @@ def report_lines(report: UpdateReport) -> list[str]:
 @pass_app
 def fetch(app: AppContext, fetch_all: bool, feed_urls: tuple[str, ...], as_json: bool) -> None:
     """Fetch the feeds that are due (or --all, or --feed URL) and store new items."""
-    store = app.store
-    feeds: list[Feed]
-    if feed_urls:
-        feeds = [store.get_feed(url) for url in feed_urls]
-    elif fetch_all:
-        feeds = [f for f in store.get_feeds() if f.enabled]
-    else:
-        feeds = store.get_due_feeds(datetime.now(UTC))
+    feeds = app.reader.feeds_to_update(feed_urls, due_only=not fetch_all)
     total = len(feeds)
 
     console = Console(stderr=True)
@@ -101,9 +93,7 @@ def fetch(app: AppContext, fetch_all: bool, feed_urls: tuple[str, ...], as_json:
             errors += result.error is not None
             progress.update(task, advance=1, errors=errors)
 
-        from reader.topic import update_scored  # the fetch stack loads only when it runs
-
-        report = update_scored(store, app.settings, feeds=feeds, on_result=advance)
+        report = app.reader.update_feeds(feeds, on_result=advance)
 
     if as_json:
         emit_json(report_json(report))

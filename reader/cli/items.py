@@ -73,7 +73,7 @@ def list_items(
 ) -> None:
     """List items, newest first by default."""
     where = ItemFilter(unread=unread, starred=starred, tag=tag, source=source, min_score=min_score)
-    listing = app.store.get_items(where, sort=SortOrder(sort), limit=limit)
+    listing = app.reader.get_items(where, sort=SortOrder(sort), limit=limit)
     if as_json:
         emit_json([item_json(i) for i in listing])
     else:
@@ -86,7 +86,7 @@ def list_items(
 @pass_app
 def show(app: AppContext, item_id: int, as_json: bool) -> None:
     """Show one item in full."""
-    item = app.store.get_item(item_id)
+    item = app.reader.get_item(item_id)
     if as_json:
         emit_json(item_json(item, content=True))
         return
@@ -123,7 +123,7 @@ def mark(app: AppContext, item_ids: tuple[int, ...], state: str | None) -> None:
         fail("say how to mark: --read, --unread, --star or --unstar")
     read = {"read": True, "unread": False}.get(state)
     starred = {"star": True, "unstar": False}.get(state)
-    found = app.store.mark_items(item_ids, read=read, starred=starred)
+    found = app.reader.mark_items(item_ids, read=read, starred=starred)
     missing = len(set(item_ids)) - found
     if missing:
         fail(f"{missing} of the ids given are not items: nothing else was wrong")
@@ -138,8 +138,8 @@ def tag(app: AppContext, item_id: int, tags: tuple[str, ...]) -> None:
     """Add TAGS to an item."""
     if not any(t.strip() for t in tags):
         fail("a tag cannot be empty")
-    app.store.add_tags(item_id, tags)
-    click.echo(f"item {item_id}: {', '.join(app.store.get_item(item_id).tags)}")
+    app.reader.add_tags(item_id, tags)
+    click.echo(f"item {item_id}: {', '.join(app.reader.get_item(item_id).tags)}")
 
 
 @items.command("untag")
@@ -148,6 +148,6 @@ def tag(app: AppContext, item_id: int, tags: tuple[str, ...]) -> None:
 @pass_app
 def untag(app: AppContext, item_id: int, tags: tuple[str, ...]) -> None:
     """Remove TAGS from an item."""
-    app.store.remove_tags(item_id, tags)
-    remaining = app.store.get_item(item_id).tags
+    app.reader.remove_tags(item_id, tags)
+    remaining = app.reader.get_item(item_id).tags
     click.echo(f"item {item_id}: {', '.join(remaining) if remaining else '(no tags)'}")

@@ -16,9 +16,9 @@ from reader.exceptions import ReaderError
 @click.option(
     "--db",
     "db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH|URL",
     envvar="READER_DB",
-    help="Database file (default: reader.db in the user data dir; env READER_DB).",
+    help="Database file or URL (default: reader.db in the user data dir; env READER_DB).",
 )
 @click.option(
     "--config",
@@ -29,7 +29,7 @@ from reader.exceptions import ReaderError
 )
 @click.version_option(__version__, prog_name="reader")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, config: Path | None) -> None:
+def cli(ctx: click.Context, db: str | None, config: Path | None) -> None:
     """A topic-focused feed aggregator and terminal reader."""
     app = AppContext(config_path=config, db_override=db)
     ctx.obj = app

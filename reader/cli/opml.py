@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from reader.cli.context import AppContext, pass_app
-from reader.sources.opml import export_opml, import_opml
 
 
 @click.group()
@@ -20,7 +19,7 @@ def opml() -> None:
 @pass_app
 def import_command(app: AppContext, file: Path) -> None:
     """Subscribe to the feeds in FILE; folders become feed tags, duplicates are skipped."""
-    report = import_opml(app.store, file)
+    report = app.reader.import_opml(file)
     click.echo(
         f"opml: {len(report.added)} feeds added, {len(report.duplicates)} already there"
         + (f", {len(report.skipped)} skipped" if report.skipped else "")
@@ -34,7 +33,7 @@ def import_command(app: AppContext, file: Path) -> None:
 @pass_app
 def export_command(app: AppContext, file: Path | None) -> None:
     """Write every feed as OPML 2.0 to FILE (default: standard output)."""
-    document = export_opml(app.store.get_feeds())
+    document = app.reader.export_opml()
     if file is None:
         click.echo(document, nl=False)
     else:

@@ -29,7 +29,7 @@ Put -- before a query that could read as an option: reader search -- -h."""
 @pass_app
 def search(app: AppContext, words: tuple[str, ...], limit: int, as_json: bool) -> None:
     query = " ".join(words)
-    hits = app.store.search(query, limit=limit, highlight=(_OPEN, _CLOSE))
+    hits = app.reader.search(query, limit=limit, highlight=(_OPEN, _CLOSE))
     if as_json:
         emit_json(
             [

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reader.cli.context import AppContext, emit_json, pass_app
-from reader.sources.seeds import SeedImportReport, import_seeds
+from reader.core import SeedImportReport, SeedsImported
 
 
 @click.group()
@@ -24,8 +24,8 @@ def import_command(app: AppContext, directory: Path | None, as_json: bool) -> No
 
     Re-running updates changed files in place; marks and tags are kept.
     """
-    report = import_seeds(app.store, directory or app.settings.seeds_dir)
-    after_seed_import(app)
+    imported = app.reader.import_seeds(directory)
+    report = imported.seeds
     if as_json:
         emit_json(
             {
@@ -35,15 +35,22 @@ def import_command(app: AppContext, directory: Path | None, as_json: bool) -> No
                 "unchanged": list(report.unchanged),
                 "missing": list(report.missing),
                 "errors": [str(e) for e in report.errors],
+                "topic": {
+                    "rebuilt": imported.topic.rebuilt,
+                    "scored": imported.topic.scored,
+                    "stories": imported.topic.stories,
+                },
             }
         )
     else:
-        print_report(report)
+        print_report(imported)
     if report.errors:
         raise SystemExit(1)
 
 
-def print_report(report: SeedImportReport) -> None:
+def print_report(imported: SeedsImported) -> None:
+    """The import's counts, its problems on stderr, and the topic refresh it caused."""
+    report: SeedImportReport = imported.seeds
     click.echo(
         f"seeds: {report.imported} imported from {report.directory} "
         f"({len(report.new)} new, {len(report.updated)} updated, "
@@ -53,15 +60,9 @@ def print_report(report: SeedImportReport) -> None:
         click.echo(f"seeds: {name} is in the store but its file is gone (kept)", err=True)
     for error in report.errors:
         click.echo(f"Error: {error}", err=True)
-
-
-def after_seed_import(app: AppContext) -> None:
-    """Seeds define the topic: re-score and regroup when they change."""
-    from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
-
-    report = refresh_topic(app.store, app.settings)
-    if report.rebuilt:
+    topic = imported.topic
+    if topic.rebuilt:
         click.echo(
-            f"topic: profile rebuilt from the seeds; {report.scored} items scored, "
-            f"{report.stories} stories"
+            f"topic: profile rebuilt from the seeds; {topic.scored} items scored, "
+            f"{topic.stories} stories"
         )

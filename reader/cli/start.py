@@ -15,16 +15,9 @@ import click
 from reader.cli.context import AppContext, pass_app
 from reader.cli.fetch import report_lines
 from reader.cli.items import print_items
-from reader.cli.seeds import after_seed_import, print_report
+from reader.cli.seeds import print_report
 from reader.cli.tui import tui
-from reader.daemon.lock import daemon_pid
-from reader.exceptions import OPMLError, SeedFileError
 from reader.models import SortOrder
-from reader.sources.opml import import_opml
-from reader.sources.seeds import import_seeds
-
-FEEDS_IMPORTED_KEY = "start.feeds_opml_imported"
-"""Store meta key: set once the starting feed list was imported, so removals stick."""
 
 _DAEMON_STOP_SECONDS = 10
 
@@ -37,32 +30,25 @@ def start(app: AppContext, no_daemon: bool) -> None:
 
     Without a terminal, runs one update and prints the best-ranked items instead.
     """
-    store = app.store
-    settings = app.settings
-    try:
-        print_report(import_seeds(store, settings.seeds_dir))
-        after_seed_import(app)
-    except SeedFileError as exc:  # no seeds folder: the reader still works on feeds alone
-        click.echo(f"seeds: {exc}", err=True)
-    if store.get_meta(FEEDS_IMPORTED_KEY) is None:
-        try:
-            subscribed = import_opml(store, settings.feeds_opml)
-        except OPMLError as exc:
-            click.echo(f"feeds: {exc}", err=True)
-        else:
-            click.echo(
-                f"feeds: subscribed to {len(subscribed.added)} feeds from {settings.feeds_opml}"
-            )
-            store.set_meta(FEEDS_IMPORTED_KEY, str(settings.feeds_opml))
+    reader = app.reader
+    started = reader.start_up()
+    if started.seeds is not None:
+        print_report(started.seeds)
+    if started.seeds_error is not None:
+        click.echo(f"seeds: {started.seeds_error}", err=True)
+    if started.feeds is not None:
+        click.echo(
+            f"feeds: subscribed to {len(started.feeds.added)} feeds from {started.feeds.path}"
+        )
+    if started.feeds_error is not None:
+        click.echo(f"feeds: {started.feeds_error}", err=True)
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:
-        from reader.topic import update_scored  # the fetch stack loads only when it is needed
-
         click.echo("not a terminal: running one update instead of the reader")
-        for line in report_lines(update_scored(store, settings)):
+        for line in report_lines(reader.update_feeds()):
             click.echo(line)
-        print_items(store.get_items(sort=SortOrder.RELEVANCE, limit=20))
+        print_items(reader.get_items(sort=SortOrder.RELEVANCE, limit=20))
         return
 
     daemon = None if no_daemon else _start_daemon(app)
@@ -75,11 +61,11 @@ def start(app: AppContext, no_daemon: bool) -> None:
 
 def _start_daemon(app: AppContext) -> subprocess.Popen[bytes] | None:
     """Start `reader daemon` in the background unless one already runs on this database."""
-    holder = daemon_pid(app.db_path)
+    holder = app.reader.daemon_pid()
     if holder is not None:
         click.echo(f"daemon: already running (PID {holder})")
         return None
-    command = [sys.executable, "-m", "reader", "--db", str(app.db_path)]
+    command = [sys.executable, "-m", "reader", "--db", app.location]
     if app.settings.source is not None:
         command += ["--config", str(app.settings.source)]
     command.append("daemon")

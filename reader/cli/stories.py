@@ -43,7 +43,7 @@ def list_stories(app: AppContext, min_sources: int, limit: int | None, as_json: 
 
     Stories are regrouped by the daemon and by `reader stories refresh`.
     """
-    found = app.store.get_stories(min_sources=min_sources, limit=limit)
+    found = app.reader.get_stories(min_sources=min_sources, limit=limit)
     if as_json:
         emit_json([story_json(story) for story in found])
         return
@@ -78,9 +78,7 @@ def list_stories(app: AppContext, min_sources: int, limit: int | None, as_json: 
 @pass_app
 def refresh(app: AppContext, force: bool) -> None:
     """Score items against the seeds and regroup recent stories now (the daemon does it too)."""
-    from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
-
-    report = refresh_topic(app.store, app.settings, force=force)
+    report = app.reader.refresh_topic(force=force)
     if report.fingerprint is None:
         click.echo("no seeds and no [topic] keywords: items left unscored")
     click.echo(

@@ -13,4 +13,4 @@ def tui(app: AppContext) -> None:
     """Open the terminal reader: read, tag and mark items (press ? for keys)."""
     from reader.tui import ReaderApp  # Textual loads only for this command
 
-    ReaderApp(app.store, app.settings).run()
+    ReaderApp(app.reader).run()

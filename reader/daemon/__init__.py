@@ -1,8 +1,7 @@
-"""The background fetch daemon: scheduler jobs, the one-daemon lock, logs and retention."""
+"""The background fetch daemon: scheduler jobs (dispatch, retention, topic refresh) and logs."""
 
 from __future__ import annotations
 
-from reader.daemon.app import Daemon, PeriodicJob, UpdateFeeds
-from reader.daemon.lock import DaemonLock, daemon_pid, lock_path_for
+from reader.daemon.app import Daemon, PeriodicJob
 
-__all__ = ["Daemon", "DaemonLock", "PeriodicJob", "UpdateFeeds", "daemon_pid", "lock_path_for"]
+__all__ = ["Daemon", "PeriodicJob"]

@@ -3,9 +3,10 @@
 Not one job per feed: per-feed timing lives in the store (`Feed.next_check`, written by the
 update pipeline through `reader.schedule.next_check`). A dispatcher job wakes every
 `schedule.dispatch_every` seconds, takes the feeds whose next check has passed (oldest first,
-at most `schedule.batch_size` at a time) and hands them to `update_feeds`. APScheduler never
-starts a second dispatch while one runs (``max_instances=1``, ``coalesce``). Beside it run
-retention and any extra periodic jobs (the topic re-scoring hook).
+at most `schedule.batch_size` at a time) and updates them through the `Reader`'s update
+session, which the daemon keeps open for its life. APScheduler never starts a second dispatch
+while one runs (``max_instances=1``, ``coalesce``). Beside it run retention and any extra
+periodic jobs (the topic refresh).
 
 On SIGINT/SIGTERM the daemon stops taking feeds, lets in-flight updates finish for a short
 grace period, cancels what is left (each feed's items and state commit in one transaction, so
@@ -18,17 +19,15 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from reader.config import Settings
-from reader.daemon.retention import prune_old_items
-from reader.models import Feed, FeedResult, UpdateReport
-from reader.store import Store
+from reader.core import Reader, UpdateSession
+from reader.models import Feed, UpdateReport
 
 logger = logging.getLogger("reader.daemon")
 
@@ -40,22 +39,6 @@ PIPELINE_CLOSE_WAIT = 0.5
 
 DISPATCH_JOB = "dispatch"
 RETENTION_JOB = "retention"
-
-
-class UpdateFeeds(Protocol):
-    """The update pipeline's entry point (`reader.update.update_feeds`)."""
-
-    def __call__(
-        self,
-        store: Store,
-        settings: Settings,
-        *,
-        feeds: Sequence[Feed] | None = ...,
-        now: Callable[[], datetime] = ...,
-        scorer: Any = ...,
-        on_result: Callable[[FeedResult], None] | None = ...,
-        pipeline: Any = ...,
-    ) -> Awaitable[UpdateReport]: ...
 
 
 @dataclass(frozen=True)
@@ -79,44 +62,34 @@ class Daemon:
 
     def __init__(
         self,
-        store: Store,
-        settings: Settings,
+        reader: Reader,
         *,
-        update: UpdateFeeds | None = None,
         now: Callable[[], datetime] = utc_now,
-        scorer: Any = None,
         extra_jobs: Sequence[PeriodicJob] = (),
         shutdown_grace: float = SHUTDOWN_GRACE,
     ) -> None:
-        self._own_pipeline = update is None
-        if update is None:
-            from reader.update import update_feeds
-
-            update = update_feeds
         names = [job.name for job in extra_jobs]
         for reserved in (DISPATCH_JOB, RETENTION_JOB):
             if reserved in names:
                 raise ValueError(f"job name {reserved!r} is taken by the daemon itself")
         if len(set(names)) != len(names):
             raise ValueError(f"extra job names must be unique: {names}")
-        self.store = store
-        self.settings = settings
-        self._update = update
+        self.reader = reader
+        self.settings = reader.settings
         self._now = now
-        self._scorer = scorer
         self._extra_jobs = tuple(extra_jobs)
         self._shutdown_grace = shutdown_grace
         self._stop_requested: asyncio.Event | None = None
         self._stopping = False
         self._in_flight: set[asyncio.Task[Any]] = set()
-        self._pipeline: Any = None  # reader.update.UpdatePipeline while `run` runs
+        self._session: UpdateSession | None = None
         self.dispatches = 0
         """Dispatches that found due feeds (for tests and the benchmark)."""
 
     @property
-    def pipeline(self) -> Any:
-        """The `UpdatePipeline` every dispatch shares while `run` runs (None otherwise)."""
-        return self._pipeline
+    def session(self) -> UpdateSession | None:
+        """The update session every dispatch shares while `run` runs (None otherwise)."""
+        return self._session
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -140,12 +113,9 @@ class Daemon:
         signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
         for signum in signals:
             loop.add_signal_handler(signum, self._on_signal, signum)
-        if self._own_pipeline:
-            # One fetcher and parser pool for the daemon's life: starting parser workers (an
-            # interpreter each) on every dispatch was about a third of an idle daemon's CPU.
-            from reader.update import UpdatePipeline
-
-            self._pipeline = await UpdatePipeline(self.settings).__aenter__()
+        # One fetcher and parser pool for the daemon's life: starting parser workers (an
+        # interpreter each) on every dispatch was about a third of an idle daemon's CPU.
+        self._session = await self.reader.update_session().__aenter__()
         scheduler = AsyncIOScheduler(timezone=UTC)
         self._add_jobs(scheduler)
         scheduler.start()
@@ -165,10 +135,10 @@ class Daemon:
         finally:
             scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # let the scheduler's loop-side shutdown run
-            pipeline, self._pipeline = self._pipeline, None
+            session, self._session = self._session, None
             try:
-                if pipeline is not None:
-                    await pipeline.close(PIPELINE_CLOSE_WAIT)
+                if session is not None:
+                    await session.close(PIPELINE_CLOSE_WAIT)
             finally:
                 for signum in signals:
                     loop.remove_signal_handler(signum)
@@ -259,23 +229,14 @@ class Daemon:
         taken: set[int] = set()
         report: UpdateReport | None = None
         while not self._stopping:
-            due = await asyncio.to_thread(self.store.get_due_feeds, self._now(), limit=batch_size)
+            due = await asyncio.to_thread(self.reader.get_due_feeds, self._now(), limit=batch_size)
             fresh = [feed for feed in due if feed.id not in taken]
             if not fresh:
                 break
             taken.update(feed.id for feed in fresh)
             self.dispatches += 1
             started = time.monotonic()
-            # Outside `run` (a direct call) there is no daemon pipeline: the update opens its own.
-            extra: dict[str, Any] = {} if self._pipeline is None else {"pipeline": self._pipeline}
-            report = await self._update(
-                self.store,
-                self.settings,
-                feeds=fresh,
-                now=self._now,
-                scorer=self._scorer,
-                **extra,
-            )
+            report = await self._update(fresh)
             busy = report.new or report.updated or report.errors
             logger.log(
                 logging.INFO if busy else logging.DEBUG,
@@ -292,11 +253,17 @@ class Daemon:
                 break
         return report
 
+    async def _update(self, feeds: Sequence[Feed]) -> UpdateReport:
+        """Update `feeds` through the daemon's session, or (called outside `run`, as tests
+        do) through one opened for this update. Stories are regrouped by the topic job."""
+        if self._session is not None:
+            return await self._session.update_feeds(feeds, regroup=False, now=self._now)
+        async with self.reader.update_session() as session:
+            return await session.update_feeds(feeds, regroup=False, now=self._now)
+
     async def prune(self) -> int:
         """Run retention once (in a thread: it is one SQL transaction)."""
-        return await asyncio.to_thread(
-            prune_old_items, self.store, self.settings.retention, self._now()
-        )
+        return await asyncio.to_thread(self.reader.prune, self._now())
 
 
 def _as_coroutine_function(run: Callable[[], object]) -> Callable[[], Coroutine[Any, Any, object]]:

@@ -3,7 +3,6 @@
 - `TopicModel`: the profile built from the seeds and `[topic]` settings; `score` rates texts.
 - `load_topic` / `refresh_topic`: the model for a store; keeping scores and stories current.
 - `TopicScorer`: the updater's scorer, following the store's profile as it changes.
-- `update_scored`: an update run by hand (CLI, reader): scored, then stories regrouped.
 - `group_stories`: the pure grouping of items into stories.
 """
 
@@ -13,7 +12,6 @@ from reader.topic.refresh import (
     TopicScorer,
     load_topic,
     refresh_topic,
-    update_scored,
 )
 from reader.topic.stories import group_stories
 
@@ -24,5 +22,4 @@ __all__ = [
     "group_stories",
     "load_topic",
     "refresh_topic",
-    "update_scored",
 ]

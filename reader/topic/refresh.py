@@ -9,13 +9,13 @@ so a big store never holds the write lock long; then it regroups the recent item
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from reader.config import Settings
 from reader.exceptions import ConfigError
-from reader.models import Feed, FeedResult, Item, ItemFilter, SortOrder, UpdateReport
+from reader.models import Item, ItemFilter, SortOrder
 from reader.store.base import Store
 from reader.topic.profile import TopicModel, UnmatchablePhraseError
 from reader.topic.stories import StoryInput, group_stories, lead_of
@@ -185,22 +185,3 @@ def refresh_topic(
         score_seconds=score_seconds,
         group_seconds=group_seconds,
     )
-
-
-def update_scored(
-    store: Store,
-    settings: Settings,
-    *,
-    feeds: Sequence[Feed] | None = None,
-    on_result: Callable[[FeedResult], None] | None = None,
-) -> UpdateReport:
-    """An update as users run it by hand: new items scored as they are stored, then the
-    stories regrouped when anything arrived (the daemon does the same on its own clock)."""
-    from reader.update import run_update
-
-    report = run_update(
-        store, settings, feeds=feeds, on_result=on_result, scorer=TopicScorer(store, settings)
-    )
-    if report.new or report.updated:
-        refresh_topic(store, settings)
-    return report

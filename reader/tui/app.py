@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from typing import ClassVar
@@ -11,24 +11,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from reader.config import Settings
-from reader.models import Feed, FeedResult, UpdateReport
-from reader.store.base import Store
+from reader.core import Reader
 from reader.tui.screens.help import HelpScreen, KeyRow, binding_rows, key_names
-from reader.tui.screens.main import MainScreen, Updater
+from reader.tui.screens.main import MainScreen
 from reader.tui.widgets.item_list import ItemList
-
-
-def run_update_now(
-    store: Store,
-    settings: Settings,
-    feeds: Sequence[Feed],
-    on_result: Callable[[FeedResult], None],
-) -> UpdateReport:
-    """Update `feeds` now (the `r` key) with the same code as `reader fetch`."""
-    from reader.topic import update_scored  # the fetch stack loads only when asked for
-
-    return update_scored(store, settings, feeds=feeds, on_result=on_result)
 
 
 def utc_now() -> datetime:
@@ -47,22 +33,13 @@ class ReaderApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
     ]
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        updater: Updater = run_update_now,
-    ) -> None:
+    def __init__(self, reader: Reader, *, clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__()
-        self.store = store
-        self.settings = settings
+        self.reader = reader
         self.clock = clock
-        self.updater = updater
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.store, self.settings, self.clock, self.updater))
+        self.push_screen(MainScreen(self.reader, self.clock))
 
     def key_groups(self) -> list[tuple[str, list[KeyRow]]]:
         """The keys for the help screen, grouped by where they work."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from reader.core import Reader
 from reader.models import Item, ItemFilter
-from reader.store.base import Store
 from reader.tui.views import View
 
 PAGE_SIZE = 100
@@ -18,27 +18,27 @@ def page_of(row: int) -> int:
     return max(0, row) // PAGE_SIZE
 
 
-def count_view(store: Store, view: View) -> int:
+def count_view(reader: Reader, view: View) -> int:
     """How many items the view lists."""
-    return len(view.ids) if view.ids is not None else store.count_items(view.where)
+    return len(view.ids) if view.ids is not None else reader.count_items(view.where)
 
 
-def fetch_rows(store: Store, view: View, offset: int, limit: int) -> list[Item]:
+def fetch_rows(reader: Reader, view: View, offset: int, limit: int) -> list[Item]:
     """Rows `offset` to `offset + limit` of the view, in its order."""
     if view.ids is not None:
         wanted = view.ids[offset : offset + limit]
-        found = {item.id: item for item in store.get_items(ItemFilter(ids=wanted))}
+        found = {item.id: item for item in reader.get_items(ItemFilter(ids=wanted))}
         return [found[i] for i in wanted if i in found]
-    return store.get_items(view.where, sort=view.sort, limit=limit, offset=offset)
+    return reader.get_items(view.where, sort=view.sort, limit=limit, offset=offset)
 
 
-def fetch_page(store: Store, view: View, page: int) -> list[Item]:
+def fetch_page(reader: Reader, view: View, page: int) -> list[Item]:
     """One page of the view."""
-    return fetch_rows(store, view, page * PAGE_SIZE, PAGE_SIZE)
+    return fetch_rows(reader, view, page * PAGE_SIZE, PAGE_SIZE)
 
 
 def find_row(
-    store: Store, view: View, item_id: int, near: int, total: int
+    reader: Reader, view: View, item_id: int, near: int, total: int
 ) -> tuple[int, dict[int, list[Item]]] | None:
     """Where `item_id` is now, looking around row `near`, and the pages read on the way.
 
@@ -49,7 +49,7 @@ def find_row(
     last = page_of(min(max(0, total - 1), near + FIND_WINDOW))
     pages: dict[int, list[Item]] = {}
     for page in range(first, last + 1):
-        rows = fetch_page(store, view, page)
+        rows = fetch_page(reader, view, page)
         pages[page] = rows
         for position, item in enumerate(rows):
             if item.id == item_id:

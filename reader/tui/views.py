@@ -10,8 +10,8 @@ import enum
 from dataclasses import dataclass, replace
 
 from reader.config import Settings
+from reader.core import Reader
 from reader.models import SEEDS_SOURCE_URL, Feed, ItemFilter, SortOrder
-from reader.store.base import Store
 from reader.textsafe import plain
 
 
@@ -58,10 +58,10 @@ def topic_filter(settings: Settings) -> ItemFilter:
     return ItemFilter(min_score=hide_below) if hide_below > 0 else ItemFilter()
 
 
-def build_views(store: Store, settings: Settings) -> list[View]:
+def build_views(reader: Reader) -> list[View]:
     """The sidebar's fixed views, then one per tag and one per feed, with unread counts."""
-    topic = topic_filter(settings)
-    feeds = store.get_feeds(include_seeds=True)
+    topic = topic_filter(reader.settings)
+    feeds = reader.get_feeds(include_seeds=True)
     seeds = next((f for f in feeds if f.is_seeds), None)
     views = [
         View(
@@ -70,21 +70,21 @@ def build_views(store: Store, settings: Settings) -> list[View]:
             "Topic",
             topic,
             SortOrder.RELEVANCE,
-            unread=store.count_items(replace(topic, unread=True)),
+            unread=reader.count_items(replace(topic, unread=True)),
         ),
         View(
             "unread",
             ViewKind.UNREAD,
             "Unread",
             ItemFilter(unread=True),
-            unread=store.count_items(ItemFilter(unread=True)),
+            unread=reader.count_items(ItemFilter(unread=True)),
         ),
         View(
             "starred",
             ViewKind.STARRED,
             "Starred",
             ItemFilter(starred=True),
-            unread=store.count_items(ItemFilter(starred=True, unread=True)),
+            unread=reader.count_items(ItemFilter(starred=True, unread=True)),
         ),
         View(
             "seeds",
@@ -103,7 +103,7 @@ def build_views(store: Store, settings: Settings) -> list[View]:
             ItemFilter(tag=tag.name),
             unread=tag.unread,
         )
-        for tag in store.get_tags()
+        for tag in reader.get_tags()
     ]
     views += [feed_view(feed) for feed in feeds if not feed.is_seeds]
     return views
@@ -147,8 +147,3 @@ def story_view(story_id: int, title: str, unread: int) -> View:
         SortOrder.RELEVANCE,
         unread=unread,
     )
-
-
-def with_unread(view: View, store: Store) -> View:
-    """The view with its unread count read again from the store."""
-    return replace(view, unread=store.count_items(replace(view.where, unread=True)))

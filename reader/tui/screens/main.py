@@ -7,7 +7,7 @@ back as a message, so the event loop never waits on the database or the network.
 from __future__ import annotations
 
 import webbrowser
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
@@ -20,10 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from reader.config import Settings
+from reader.core import Reader
 from reader.exceptions import InvalidSearchQueryError, ReaderError
-from reader.models import Feed, FeedResult, Item, ItemFilter, UpdateReport
-from reader.store.base import Store
+from reader.models import FeedResult, Item, ItemFilter, UpdateReport
 from reader.textsafe import plain
 from reader.tui.messages import (
     ItemLoaded,
@@ -43,9 +42,6 @@ from reader.tui.views import View, build_views, search_view, story_view
 from reader.tui.widgets.item_list import ItemList
 from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import Sidebar
-
-Updater = Callable[[Store, Settings, Sequence[Feed], Callable[[FeedResult], None]], UpdateReport]
-"""Updates the given feeds, reporting each result as it ends (`reader.update.run_update`)."""
 
 SEARCH_LIMIT = 500
 """Most search results listed."""
@@ -78,18 +74,11 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False, tooltip="Back from a search or story"),
     ]
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        clock: Callable[[], datetime],
-        updater: Updater,
-    ) -> None:
+    def __init__(self, reader: Reader, clock: Callable[[], datetime]) -> None:
         super().__init__()
-        self.store = store
-        self.settings = settings
+        self.reader = reader
+        self.settings = reader.settings
         self.clock = clock
-        self.updater = updater
         self.views: list[View] = []
         self.view: View | None = None
         self.previous_view: View | None = None
@@ -149,8 +138,8 @@ class MainScreen(Screen[None]):
     def load_views(self, first: bool = False) -> None:
         """Read the sidebar's views and counts; the first time, list the Topic view too."""
         try:
-            counter = self.store.change_counter()
-            views = build_views(self.store, self.settings)
+            counter = self.reader.change_counter()
+            views = build_views(self.reader)
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -166,16 +155,16 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="view")
     def _load_view(self, view: View, generation: int, keep_item: int | None, near: int) -> None:
         try:
-            total = count_view(self.store, view)
+            total = count_view(self.reader, view)
             cursor = min(near, max(0, total - 1))
             pages: dict[int, list[Item]] = {}
             if keep_item is not None:
-                found = find_row(self.store, view, keep_item, near, total)
+                found = find_row(self.reader, view, keep_item, near, total)
                 if found is not None:
                     cursor, pages = found
             page = page_of(cursor)
             if page not in pages:
-                pages[page] = fetch_page(self.store, view, page)
+                pages[page] = fetch_page(self.reader, view, page)
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -185,7 +174,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="pages")
     def load_page(self, view: View, generation: int, page: int) -> None:
         try:
-            items = fetch_page(self.store, view, page)
+            items = fetch_page(self.reader, view, page)
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -195,7 +184,7 @@ class MainScreen(Screen[None]):
     def check_for_changes(self) -> None:
         """The cheap periodic check: has any process changed the store since we looked?"""
         try:
-            counter = self.store.change_counter()
+            counter = self.reader.change_counter()
         except ReaderError:
             return  # a busy or vanished database: the next check tries again
         if self.counter is not None and counter != self.counter:
@@ -211,7 +200,7 @@ class MainScreen(Screen[None]):
         A write bumps the counter by exactly one; anything more means another process
         wrote too, and the next check reloads as usual. Runs in the writing worker.
         """
-        counter = self.store.change_counter()
+        counter = self.reader.change_counter()
         if self.counter is not None and counter == self.counter + 1:
             self.counter = counter
 
@@ -305,9 +294,9 @@ class MainScreen(Screen[None]):
         """Read the item with its body and (per settings) mark it read."""
         try:
             if mark_read:
-                self.store.mark_items([item_id], read=True)
+                self.reader.mark_items([item_id], read=True)
                 self.note_own_write()
-            item = self.store.get_item(item_id)
+            item = self.reader.get_item(item_id)
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -348,7 +337,7 @@ class MainScreen(Screen[None]):
         self, item: Item, *, read: bool | None = None, starred: bool | None = None
     ) -> None:
         self._write_then_show(
-            item, lambda: self.store.mark_items([item.id], read=read, starred=starred)
+            item, lambda: self.reader.mark_items([item.id], read=read, starred=starred)
         )
 
     def action_add_tag(self) -> None:
@@ -399,9 +388,9 @@ class MainScreen(Screen[None]):
     def write_tags(self, item: Item, *, add: str | None = None, remove: str | None = None) -> None:
         def write() -> None:
             if add is not None:
-                self.store.add_tags(item.id, [add])
+                self.reader.add_tags(item.id, [add])
             if remove is not None:
-                self.store.remove_tags(item.id, [remove])
+                self.reader.remove_tags(item.id, [remove])
 
         self._write_then_show(item, write)
 
@@ -410,7 +399,7 @@ class MainScreen(Screen[None]):
         try:
             write()
             self.note_own_write()
-            fresh = self.store.get_items(ItemFilter(ids=(item.id,)))
+            fresh = self.reader.get_items(ItemFilter(ids=(item.id,)))
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -435,7 +424,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="marks")
     def mark_view_read(self, view: View) -> None:
         try:
-            changed = self.store.mark_all_read(view.where)
+            changed = self.reader.mark_all_read(view.where)
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -462,7 +451,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search")
     def run_search(self, query: str) -> None:
         try:
-            hits = self.store.search(query, limit=SEARCH_LIMIT)
+            hits = self.reader.search(query, limit=SEARCH_LIMIT)
         except InvalidSearchQueryError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -488,7 +477,7 @@ class MainScreen(Screen[None]):
     def load_story(self, item: Item) -> None:
         assert item.story_id is not None
         try:
-            unread = self.store.count_items(ItemFilter(story_id=item.story_id, unread=True))
+            unread = self.reader.count_items(ItemFilter(story_id=item.story_id, unread=True))
         except ReaderError as exc:
             self.post_message(Problem(str(exc)))
             return
@@ -558,9 +547,9 @@ class MainScreen(Screen[None]):
             self.post_message(RefreshProgress(done, len(feeds)))
 
         try:
-            feeds = [feed for feed in self.store.get_feeds() if feed.enabled]
+            feeds = self.reader.feeds_to_update(due_only=False)
             self.post_message(RefreshProgress(0, len(feeds)))
-            report = self.updater(self.store, self.settings, feeds, one_done)
+            report = self.reader.update_feeds(feeds, on_result=one_done)
         except ReaderError as exc:
             self.post_message(RefreshFinished(None, str(exc)))
             return
@@ -588,5 +577,5 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="poll")
     def _take_counter(self) -> None:
-        counter = self.store.change_counter()
+        counter = self.reader.change_counter()
         self.app.call_from_thread(setattr, self, "counter", counter)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from reader.config import RetentionSettings
 from reader.store import Store
 
-logger = logging.getLogger("reader.daemon.retention")
+logger = logging.getLogger("reader.retention")
 
 
 def retention_cutoff(now: datetime, settings: RetentionSettings) -> datetime | None:

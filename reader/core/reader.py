@@ -1,0 +1,322 @@
+"""`Reader`: every use case in one place, over one store; the CLI, the reader and the daemon
+call it and nothing lower.
+
+`make_reader` opens the store named by the settings (or a path or URL). Each method is one use
+case in the store's vocabulary (`reader.models` types in and out); what it takes to do it
+(fetch, parse, score, group, import) is this layer's business, so a second store backend or a
+new front end changes one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from reader.config import Settings, load_settings
+from reader.core.lock import DaemonLock, daemon_pid
+from reader.core.reports import SeedsImported, StartUpReport, Status
+from reader.core.retention import prune_old_items
+from reader.core.session import UpdateSession
+from reader.exceptions import OPMLError, SeedFileError
+from reader.models import (
+    Feed,
+    FeedResult,
+    Item,
+    ItemFilter,
+    SearchHit,
+    SortOrder,
+    Story,
+    TagCount,
+    UpdateReport,
+)
+from reader.query import QueryNode
+from reader.sources.opml import OPMLImportReport, export_opml, import_opml
+from reader.sources.seeds import import_seeds
+from reader.store import open_store
+from reader.store.base import Store
+
+if TYPE_CHECKING:
+    from reader.topic import RefreshReport, TopicScorer
+
+FEEDS_IMPORTED_KEY = "start.feeds_opml_imported"
+"""Store meta key: set once the starting feed list was imported, so removals stick."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def database_file(location: str) -> Path | None:
+    """The SQLite file a store location names; None for a database server's URL."""
+    if location.startswith("sqlite:///"):
+        return Path(location.removeprefix("sqlite:///")).expanduser()
+    if "://" in location:
+        return None
+    return Path(location).expanduser()
+
+
+def make_reader(
+    location: str | Path | None = None,
+    *,
+    settings: Settings | None = None,
+    config: Path | str | None = None,
+) -> Reader:
+    """Open the store at `location` (a path or URL; default: the settings' database).
+
+    `settings` wins over `config` (a settings file to load; default: the usual one). The store
+    is created and migrated when new.
+    """
+    if settings is None:
+        settings = load_settings(config)
+    where = str(location) if location is not None else settings.db_location
+    return Reader(open_store(where), settings, location=where)
+
+
+class Reader:
+    """Feeds, items, marks, tags, search, stories and updates over one store.
+
+    Safe to call from several threads as far as the store is (SQLite: one connection behind
+    a lock). Close it (or use it as a context manager) to release the store.
+    """
+
+    def __init__(self, store: Store, settings: Settings, *, location: str | None = None) -> None:
+        self._store = store
+        self.settings = settings
+        """The settings every use case follows."""
+        self.location = location
+        """Where the store is (a path or URL), when known."""
+        self._scorer: TopicScorer | None = None
+
+    def close(self) -> None:
+        """Release the store."""
+        self._store.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- feeds -------------------------------------------------------------------------------
+
+    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
+        """Subscribe to `url`; `FeedExistsError` if it is already there."""
+        return self._store.add_feed(url, title=title, tags=tags)
+
+    def remove_feed(self, url: str) -> None:
+        """Unsubscribe and delete the feed's items; `FeedNotFoundError` if unknown."""
+        self._store.remove_feed(url)
+
+    def get_feed(self, url: str) -> Feed:
+        """The feed with this URL; `FeedNotFoundError` if unknown."""
+        return self._store.get_feed(url)
+
+    def get_feeds(self, *, include_seeds: bool = False) -> list[Feed]:
+        """Every feed (and the seeds source, if asked) with item and unread counts, by name."""
+        return self._store.get_feeds(include_seeds=include_seeds)
+
+    def get_due_feeds(self, now: datetime | None = None, *, limit: int | None = None) -> list[Feed]:
+        """Enabled feeds due at `now` (default: now), the longest overdue first."""
+        return self._store.get_due_feeds(now or utc_now(), limit=limit)
+
+    def get_scheduled_feeds(self, *, limit: int) -> list[Feed]:
+        """The next `limit` enabled feeds in the order they fall due."""
+        return self._store.get_scheduled_feeds(limit=limit)
+
+    # -- items, marks and tags ---------------------------------------------------------------
+
+    def get_item(self, item_id: int) -> Item:
+        """One item with its body; `ItemNotFoundError` if unknown."""
+        return self._store.get_item(item_id)
+
+    def get_items(
+        self,
+        where: ItemFilter = ItemFilter(),
+        *,
+        sort: SortOrder = SortOrder.NEWEST,
+        limit: int | None = None,
+        offset: int = 0,
+        with_content: bool = False,
+    ) -> list[Item]:
+        """Items matching `where` in `sort` order; bodies only when `with_content`."""
+        return self._store.get_items(
+            where, sort=sort, limit=limit, offset=offset, with_content=with_content
+        )
+
+    def count_items(self, where: ItemFilter = ItemFilter()) -> int:
+        """How many items match `where`."""
+        return self._store.count_items(where)
+
+    def mark_items(
+        self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
+    ) -> int:
+        """Set read and/or starred; return how many of `ids` are items."""
+        return self._store.mark_items(ids, read=read, starred=starred)
+
+    def mark_all_read(self, where: ItemFilter = ItemFilter()) -> int:
+        """Mark every unread item matching `where` read; return how many changed."""
+        return self._store.mark_all_read(where)
+
+    def add_tags(self, item_id: int, tags: Sequence[str]) -> None:
+        """Tag an item (names trimmed, case-insensitive); `ItemNotFoundError` if unknown."""
+        self._store.add_tags(item_id, tags)
+
+    def remove_tags(self, item_id: int, tags: Sequence[str]) -> None:
+        """Untag an item; tags it does not have are ignored."""
+        self._store.remove_tags(item_id, tags)
+
+    def get_tags(self) -> list[TagCount]:
+        """Every tag in use, with item and unread counts, by name."""
+        return self._store.get_tags()
+
+    def search(
+        self,
+        query: str | QueryNode,
+        *,
+        limit: int = 50,
+        highlight: tuple[str, str] = ("[", "]"),
+    ) -> list[SearchHit]:
+        """Full-text search, best first, for a query as typed or parsed (`reader.query`);
+        `InvalidSearchQueryError` (with a hint) when it cannot run at all."""
+        return self._store.search(query, limit=limit, highlight=highlight)
+
+    def change_counter(self) -> int:
+        """A number that grows whenever any process changes items, marks or feeds."""
+        return self._store.change_counter()
+
+    # -- the topic ---------------------------------------------------------------------------
+
+    def get_stories(self, *, min_sources: int = 2, limit: int | None = None) -> list[Story]:
+        """Stories reported by at least `min_sources` sources, biggest and newest first."""
+        return self._store.get_stories(min_sources=min_sources, limit=limit)
+
+    def refresh_topic(self, *, force: bool = False) -> RefreshReport:
+        """Bring scores and stories up to date with the seeds, settings and items.
+
+        `force` re-scores everything and regroups the whole history. A `[topic]` phrase that
+        can never match is a `ConfigError`.
+        """
+        from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
+
+        return refresh_topic(self._store, self.settings, force=force)
+
+    def prepare_updates(self) -> None:
+        """Load what updates need (the topic model) now rather than at the first update, so a
+        `[topic]` phrase that can never match is a `ConfigError` at start-up."""
+        self._topic_scorer()
+
+    def _topic_scorer(self) -> TopicScorer:
+        """The updater's scorer, made once: it follows the store's profile as it changes."""
+        if self._scorer is None:
+            from reader.topic import TopicScorer
+
+            self._scorer = TopicScorer(self._store, self.settings)
+        return self._scorer
+
+    # -- sources in and out ------------------------------------------------------------------
+
+    def import_seeds(self, directory: Path | None = None) -> SeedsImported:
+        """Import the seed articles (default: the settings' folder), then refresh the topic
+        they define. `SeedFileError` when the folder is missing; bad files are reported."""
+        seeds = import_seeds(self._store, directory or self.settings.seeds_dir)
+        return SeedsImported(seeds=seeds, topic=self.refresh_topic())
+
+    def import_opml(self, path: Path) -> OPMLImportReport:
+        """Subscribe to every feed in an OPML file (folders become feed tags); a broken file
+        is an `OPMLError` and imports nothing."""
+        return import_opml(self._store, path)
+
+    def export_opml(self) -> str:
+        """Every feed as an OPML 2.0 document."""
+        return export_opml(self._store.get_feeds())
+
+    def start_up(self) -> StartUpReport:
+        """What `reader start` does before reading: the seeds imported (changed files
+        updated), and on the first start only, the starting feed list subscribed (so feeds
+        the user removes later stay removed)."""
+        seeds: SeedsImported | None = None
+        seeds_error: str | None = None
+        try:
+            seeds = self.import_seeds()
+        except SeedFileError as exc:  # no seeds folder: the reader still works on feeds alone
+            seeds_error = str(exc)
+        feeds: OPMLImportReport | None = None
+        feeds_error: str | None = None
+        if self._store.get_meta(FEEDS_IMPORTED_KEY) is None:
+            starting = self.settings.feeds_opml
+            try:
+                feeds = self.import_opml(starting)
+            except OPMLError as exc:
+                feeds_error = str(exc)
+            else:
+                self._store.set_meta(FEEDS_IMPORTED_KEY, str(starting))
+        return StartUpReport(seeds, seeds_error, feeds, feeds_error)
+
+    # -- updating ----------------------------------------------------------------------------
+
+    def feeds_to_update(self, urls: Sequence[str] = (), *, due_only: bool = True) -> list[Feed]:
+        """The feeds an update takes: `urls` (due or not, enabled or not; unknown ones are a
+        `FeedNotFoundError`), else the due feeds, else (`due_only=False`) every enabled feed."""
+        if urls:
+            return [self._store.get_feed(url) for url in urls]
+        if due_only:
+            return self.get_due_feeds()
+        return [feed for feed in self._store.get_feeds() if feed.enabled]
+
+    def update_session(self) -> UpdateSession:
+        """An update pipeline to keep open for many updates (see `UpdateSession`)."""
+        return UpdateSession(self._store, self.settings, self._topic_scorer)
+
+    def update_feeds(
+        self,
+        feeds: Sequence[Feed] | None = None,
+        *,
+        on_result: Callable[[FeedResult], None] | None = None,
+    ) -> UpdateReport:
+        """Update `feeds` (default: the due ones) now: fetch, parse, store and score, then
+        regroup the stories if anything arrived. For callers without an event loop (the CLI,
+        the reader's worker threads); `on_result` reports each feed as it finishes."""
+
+        async def once() -> UpdateReport:
+            async with self.update_session() as session:
+                return await session.update_feeds(feeds, on_result=on_result)
+
+        return asyncio.run(once())
+
+    # -- housekeeping ------------------------------------------------------------------------
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Retention: delete what `[retention]` allows (old read items, leaving tombstones so
+        they never come back); return how many items went. Nothing when `days` is 0."""
+        return prune_old_items(self._store, self.settings.retention, now or utc_now())
+
+    def daemon_lock(self) -> DaemonLock | None:
+        """The lock that makes one daemon per database file; None for a database server,
+        which several daemons may share."""
+        path = database_file(self.location) if self.location is not None else None
+        return DaemonLock(path) if path is not None else None
+
+    def daemon_pid(self) -> int | None:
+        """The PID of the daemon running on this database (0 while it starts), or None."""
+        path = database_file(self.location) if self.location is not None else None
+        return daemon_pid(path) if path is not None else None
+
+    def status(self, *, next_checks: int = 5, now: datetime | None = None) -> Status:
+        """The daemon, feed and item counts, and the next `next_checks` scheduled checks."""
+        now = now or utc_now()
+        return Status(
+            location=self.location or "",
+            daemon_pid=self.daemon_pid(),
+            stats=self._store.stats(now),
+            next_checks=tuple(self.get_scheduled_feeds(limit=next_checks) if next_checks else ()),
+            now=now,
+        )

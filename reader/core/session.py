@@ -1,0 +1,94 @@
+"""The update use case: due feeds -> fetch -> parse -> store -> score, then stories regrouped.
+
+An `UpdateSession` holds what is worth keeping between updates: the fetch and parse pipeline
+(HTTP connections, parser worker processes) and the topic scorer. `Reader.update_feeds` opens
+one for a single update; the daemon keeps one open for its life.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from reader.config import Settings
+from reader.models import Feed, FeedResult, UpdateReport
+from reader.store.base import Store
+
+if TYPE_CHECKING:
+    from reader.update import Scorer
+
+PIPELINE_CLOSE_WAIT = 2.0
+"""Seconds the parser workers get to exit on close before they are killed."""
+
+
+class UpdateSession:
+    """An open update pipeline and topic scorer, for one update or many.
+
+    Use as an async context manager. Updates through one session share its HTTP connections
+    and parser processes; the parser workers start with the first document, so a session
+    whose updates are all "not modified" never starts any.
+    """
+
+    def __init__(self, store: Store, settings: Settings, scorer: Callable[[], Scorer]) -> None:
+        from reader.update import UpdatePipeline  # the fetch stack loads only when it runs
+
+        self._store = store
+        self._settings = settings
+        self._scorer = scorer
+        self._pipeline = UpdatePipeline(settings)
+
+    async def __aenter__(self) -> UpdateSession:
+        await self._pipeline.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self, wait: float = PIPELINE_CLOSE_WAIT) -> None:
+        """Stop the parser workers (killed after `wait` seconds) and close the connections."""
+        await self._pipeline.close(wait)
+
+    @property
+    def parser_pids(self) -> tuple[int, ...]:
+        """The parser worker processes' ids (none before the first document)."""
+        return self._pipeline.parser_pids
+
+    async def update_feeds(
+        self,
+        feeds: Sequence[Feed] | None = None,
+        *,
+        on_result: Callable[[FeedResult], None] | None = None,
+        regroup: bool = True,
+        now: Callable[[], datetime] | None = None,
+    ) -> UpdateReport:
+        """Update `feeds` (default: the due ones), scoring new and changed items as they are
+        stored; then, if anything arrived and `regroup`, bring the topic's stories up to date.
+
+        `on_result` is called on the event loop as each feed finishes (progress displays).
+        A feed's failure is its `FeedResult.error`; the other feeds go on.
+        """
+        from reader.topic import refresh_topic
+        from reader.update import update_feeds
+
+        scorer = await asyncio.to_thread(self._scorer)  # building the model reads the seeds
+        clock = {} if now is None else {"now": now}
+        report = await update_feeds(
+            self._store,
+            self._settings,
+            feeds=feeds,
+            scorer=scorer,
+            on_result=on_result,
+            pipeline=self._pipeline,
+            **clock,
+        )
+        if regroup and (report.new or report.updated):
+            await asyncio.to_thread(refresh_topic, self._store, self._settings)
+        return report
