@@ -6,19 +6,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from reader.config import FetchSettings, ScheduleSettings, Settings
 from reader.models import FeedResult, ItemFilter, WriteCounts
 from reader.store import SQLiteStore
-from reader.update import (
-    GONE_REASON,
-    UpdatePipeline,
-    _log_result,
-    http_status_text,
-    update_feeds,
-)
+from reader.update import GONE_REASON, UpdatePipeline, http_status_text, update_feeds
+from reader.update.pipeline import log_result
 from tests.loopback_server import LoopbackServer, loopback_server
 
 __all__ = ["loopback_server"]
@@ -338,7 +334,7 @@ async def test_batched_writes_keep_a_failing_feed_apart(store: SQLiteStore) -> N
 
     from reader.exceptions import StorageError
     from reader.models import FeedUpdate, FeedWrite, ItemWrite
-    from reader.update import _BatchedWriter
+    from reader.update.writer import BatchedWriter
 
     def item(identity: str) -> ItemWrite:
         return ItemWrite(identity, identity, None, None, None, None, None, None, identity)
@@ -346,7 +342,7 @@ async def test_batched_writes_keep_a_failing_feed_apart(store: SQLiteStore) -> N
     first, second = store.add_feed("https://a.example/feed"), store.add_feed("https://b.example/f")
     update = FeedUpdate(checked=NOW)
     with ThreadPoolExecutor(1) as thread:
-        writer = _BatchedWriter(store, thread)
+        writer = BatchedWriter(store, thread)
         results = await asyncio.gather(
             writer.write(FeedWrite(first.id, first.url, (item("1"), item("2")), update)),
             writer.write(FeedWrite(999, "https://gone.example/feed", (item("x"),), update)),
@@ -409,7 +405,55 @@ def test_log_line_strips_control_characters_from_url_and_error(
         "https://example.org/\x1b[2Jfeed", error="bad \x1b]0;owned\x07 reply\nsecond line"
     )
     with caplog.at_level(logging.INFO, logger="reader.update"):
-        _log_result(result)
+        log_result(result)
     [line] = [r.getMessage() for r in caplog.records if r.name == "reader.update"]
     assert line.startswith("feed https://example.org/ [2Jfeed: error: bad ]0;owned reply second")
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in line)
+
+
+async def test_a_store_failure_on_one_feed_is_its_error_and_the_others_are_stored(
+    db_path: Path, loopback_server: LoopbackServer
+) -> None:
+    from reader.exceptions import StorageError
+    from reader.models import FeedWrite
+
+    class FullForOneFeed(SQLiteStore):
+        """A store that cannot take one feed's writes (as a full disk would refuse them)."""
+
+        refused: int | None = None
+
+        def write_feeds(self, writes: Sequence[FeedWrite]) -> list[WriteCounts]:
+            if any(write.source_id == self.refused for write in writes):
+                raise StorageError("database or disk is full")
+            return super().write_feeds(writes)
+
+    with FullForOneFeed(db_path) as store:
+        bad = store.add_feed(loopback_server.feed("bad.xml", rss(("1", "One"))))
+        good = store.add_feed(loopback_server.feed("good.xml", rss(("2", "Two"))))
+        store.refused = bad.id
+        report = await update_feeds(store, settings_for(loopback_server), now=clock)
+        errors = {r.url: r.error for r in report.results}
+        assert errors == {
+            bad.url: "could not store the update: database or disk is full",
+            good.url: None,
+        }
+        assert store.get_feed(good.url).item_count == 1
+        assert store.get_feed(bad.url).item_count == 0
+        assert store.get_feed(bad.url).last_checked is None  # nothing half-written
+
+
+async def test_scoring_runs_off_the_store_thread(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    import threading
+
+    store.add_feed(loopback_server.feed("a.xml", rss(("1", "NATO in Asia"))))
+    threads: list[str] = []
+
+    def scorer(texts: Sequence[str]) -> list[tuple[float, list[str]]]:
+        threads.append(threading.current_thread().name)
+        return [(0.5, []) for _ in texts]
+
+    report = await update_feeds(store, settings_for(loopback_server), now=clock, scorer=scorer)
+    assert report.new == 1
+    assert len(threads) == 1 and threads[0].startswith("reader-score")
