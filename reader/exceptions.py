@@ -64,9 +64,13 @@ class FeedNotFoundError(NotFoundError):
 
 
 class ItemNotFoundError(NotFoundError):
-    def __init__(self, item_id: int) -> None:
+    def __init__(self, item_id: int, *more: int) -> None:
         self.item_id = item_id
-        super().__init__(f"no such item: {item_id}")
+        self.item_ids = (item_id, *more)
+        if more:
+            super().__init__(f"no such items: {', '.join(map(str, self.item_ids))}")
+        else:
+            super().__init__(f"no such item: {item_id}")
 
 
 class FeedExistsError(StorageError):

@@ -3,7 +3,7 @@
 - What the parser returns: `ParsedFeed`, `ParsedItem`.
 - What the updater asks the store to write: `ItemWrite`, `FeedUpdate`.
 - What the store hands back: `Feed`, `Item`, `ItemVersion`, `TagCount`, `SearchHit`,
-  `Story`, `StoreStats`.
+  `Story`, `StoreStats`, `FeedRemoval`.
 - How callers ask for items: `ItemFilter`.
 
 All are frozen dataclasses; times are timezone-aware UTC `datetime`s.
@@ -251,6 +251,8 @@ class Item:
     """The story (cluster of reports on one event) it belongs to."""
     story_size: int = 0
     """How many sources report the item's story (0 when it has none)."""
+    source_removed: bool = False
+    """Its feed was removed; the item was kept because it is starred or tagged."""
 
     @property
     def date(self) -> datetime | None:
@@ -273,6 +275,16 @@ class ItemFilter:
     min_score: float | None = None
     ids: tuple[int, ...] | None = None
     """Only these items (search results)."""
+
+
+@dataclass(frozen=True)
+class FeedRemoval:
+    """What removing a feed did to its items."""
+
+    deleted: int
+    """Items deleted with the feed."""
+    kept: int
+    """Starred or tagged items kept (readable, marked as from a removed feed)."""
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def test_feeds_add_list_remove_and_opml_round_trip(tmp_path: Path) -> None:
     ]
     exported = tmp_path / "out.opml"
     run(tmp_path, "opml", "export", str(exported))
-    run(tmp_path, "feeds", "remove", "https://example.com/feed")
+    run(tmp_path, "feeds", "remove", "https://example.com/feed", "--yes")
     assert json.loads(run(tmp_path, "feeds", "list", "--json").stdout) == []
     report = run(tmp_path, "opml", "import", str(exported))
     assert "1 feeds added" in report.stdout
@@ -110,7 +110,7 @@ def test_the_topic_feed_list_imports(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (("items", "show", "999"), "no such item: 999"),
-        (("items", "mark", "999", "--read"), "not items"),
+        (("items", "mark", "999", "--read"), "no such item: 999: nothing was changed"),
         (("items", "mark", "1"), "say how to mark"),
         (("items", "tag", "999", "x"), "no such item: 999"),
         (("search", "AND", "("), "nothing to search for"),

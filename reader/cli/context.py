@@ -90,10 +90,16 @@ def item_json(item: Item, *, content: bool = False) -> dict[str, Any]:
             source_names=list(item.source_names),
             score_terms=list(item.score_terms),
             story_id=item.story_id,
+            source_removed=item.source_removed,
             content_html=item.content_html,
             text=item.text,
         )
     return document
+
+
+def source_label(item: Item) -> str:
+    """The item's source as listings show it, saying when the feed was removed."""
+    return f"{item.source} (removed feed)" if item.source_removed else item.source
 
 
 def feed_json(feed: Feed) -> dict[str, Any]:
@@ -118,8 +124,15 @@ PIPED_WIDTH = 200
 """Columns for tables written to a pipe or file, where no terminal says how wide to be."""
 
 
-def table_console() -> Console:
-    """A console for tables: the terminal's width, or a wide page when output is piped."""
+UNLIMITED_WIDTH = 100_000
+"""Columns for `--wide` tables: every cell whole, one line per row."""
+
+
+def table_console(*, wide: bool = False) -> Console:
+    """A console for tables: the terminal's width, a wide page when output is piped, or no
+    limit at all (`wide`: no cell is cut or wrapped)."""
+    if wide:
+        return Console(soft_wrap=False, width=UNLIMITED_WIDTH)
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 
 

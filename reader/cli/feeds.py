@@ -1,7 +1,8 @@
-"""`reader feeds ...`: subscribe, list and unsubscribe."""
+"""`reader feeds ...`: subscribe, list, edit, enable or disable, and unsubscribe."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -19,11 +20,12 @@ from reader.cli.context import (
     short_date,
     table_console,
 )
+from reader.models import Feed
 
 
 @click.group()
 def feeds() -> None:
-    """Subscribe to feeds, list them, remove them."""
+    """Subscribe to feeds, list, edit, enable, disable and remove them."""
 
 
 def check_feed_url(url: str) -> str:
@@ -31,6 +33,18 @@ def check_feed_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         fail(f"not an http(s) feed URL: {url!r}")
     return url.strip()
+
+
+def describe(feed: Feed) -> str:
+    """One line: the URL, the title the user gave it, its tags, and whether it is fetched."""
+    line = safe(feed.url)
+    if feed.user_title:
+        line += f" {safe(feed.user_title)!r}"
+    if feed.tags:
+        line += f" [{', '.join(safe(t) for t in feed.tags)}]"
+    if not feed.enabled:
+        line += f" (disabled: {safe(feed.disabled_reason)})"
+    return line
 
 
 @feeds.command("add")
@@ -42,21 +56,95 @@ def add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...]) -> 
     """Subscribe to the feed at URL."""
     feed = app.reader.add_feed(check_feed_url(url), title=title, tags=tags)
     click.echo(f"added {feed.url}" + (f" [{', '.join(feed.tags)}]" if feed.tags else ""))
+    if feed.item_count:
+        click.echo(f"{feed.item_count} starred or tagged items kept from before are back")
 
 
 @feeds.command("remove")
 @click.argument("url")
+@click.option("--purge", is_flag=True, help="Delete starred and tagged items too.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask (for scripts).")
 @pass_app
-def remove(app: AppContext, url: str) -> None:
-    """Unsubscribe from URL and delete its items."""
-    app.reader.remove_feed(url)
-    click.echo(f"removed {url}")
+def remove(app: AppContext, url: str, purge: bool, assume_yes: bool) -> None:
+    """Unsubscribe from URL and delete its items, keeping starred and tagged ones.
+
+    Kept items stay readable, marked as from a removed feed; --purge deletes them too. Asks
+    first in a terminal; elsewhere --yes is required.
+    """
+    feed = app.reader.get_feed(url)
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            fail("not asking without a terminal: add --yes to remove the feed")
+        items = f"{feed.item_count} item{'s' if feed.item_count != 1 else ''}"
+        question = (
+            f"Remove {safe(feed.name)} and all its {items}, starred and tagged ones too?"
+            if purge
+            else f"Remove {safe(feed.name)} and its {items} (starred and tagged ones are kept)?"
+        )
+        if not click.confirm(question, default=False):
+            fail("nothing removed")
+    removal = app.reader.remove_feed(url, purge=purge)
+    message = f"removed {url}: {removal.deleted} item{'s' if removal.deleted != 1 else ''} deleted"
+    if removal.kept:
+        message += f", {removal.kept} starred or tagged kept (--purge deletes them)"
+    click.echo(message)
+
+
+@feeds.command("edit")
+@click.argument("url")
+@click.option("--title", help='A title of your own ("" goes back to the feed\'s own).')
+@click.option("--tag", "tags", multiple=True, help="Set the feed's tags to these (repeatable).")
+@click.option("--no-tags", is_flag=True, help="Remove every tag from the feed.")
+@click.option("--add-tag", "added", multiple=True, help="Add a tag (repeatable).")
+@click.option("--remove-tag", "removed", multiple=True, help="Remove a tag (repeatable).")
+@pass_app
+def edit(
+    app: AppContext,
+    url: str,
+    title: str | None,
+    tags: tuple[str, ...],
+    no_tags: bool,
+    added: tuple[str, ...],
+    removed: tuple[str, ...],
+) -> None:
+    """Change a feed's title or tags (tags reach every item of the feed)."""
+    if title is None and not (tags or no_tags or added or removed):
+        fail("say what to change: --title, --tag, --no-tags, --add-tag or --remove-tag")
+    if no_tags and tags:
+        fail("--tag and --no-tags contradict each other")
+    feed = app.reader.edit_feed(
+        url,
+        title=title,
+        tags=() if no_tags else (tags or None),
+        add_tags=added,
+        remove_tags=removed,
+    )
+    click.echo(f"edited {describe(feed)}")
+
+
+@feeds.command("enable")
+@click.argument("url")
+@pass_app
+def enable(app: AppContext, url: str) -> None:
+    """Fetch URL again (also after 410 Gone): its errors are cleared and it is due now."""
+    click.echo(f"enabled {describe(app.reader.enable_feed(url))}")
+
+
+@feeds.command("disable")
+@click.argument("url")
+@pass_app
+def disable(app: AppContext, url: str) -> None:
+    """Stop fetching URL; its items stay."""
+    click.echo(f"disabled {describe(app.reader.disable_feed(url))}")
 
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--wide", is_flag=True, help="One line per feed with the whole URL (also when piped)."
+)
 @pass_app
-def list_feeds(app: AppContext, as_json: bool) -> None:
+def list_feeds(app: AppContext, as_json: bool, wide: bool) -> None:
     """Every feed with its last and next check, item counts and last error."""
     all_feeds = app.reader.get_feeds()
     if as_json:
@@ -65,10 +153,12 @@ def list_feeds(app: AppContext, as_json: bool) -> None:
     if not all_feeds:
         click.echo("no feeds yet: add one with `reader feeds add URL` or `reader opml import FILE`")
         return
+    wide = wide or not sys.stdout.isatty()
     now = datetime.now(UTC)
     table = Table(box=None, pad_edge=False)
-    for column in ("feed", "items", "unread", "last check", "next check", "status"):
-        table.add_column(column, no_wrap=column != "feed")
+    columns = ["feed", "url"] if wide else ["feed"]
+    for column in [*columns, "items", "unread", "last check", "next check", "status"]:
+        table.add_column(column, no_wrap=wide or column != "feed")
     for feed in all_feeds:
         if not feed.enabled:
             status = Text(f"disabled: {safe(feed.disabled_reason)}", style="red")
@@ -82,13 +172,17 @@ def list_feeds(app: AppContext, as_json: bool) -> None:
             else short_date(feed.next_check)
         )
         name = Text(safe(feed.name))
-        name.append(f"\n{safe(feed.url)}", style="dim")
+        if wide:
+            cells: list[Text | str] = [name, safe(feed.url)]
+        else:
+            name.append(f"\n{safe(feed.url)}", style="dim")
+            cells = [name]
         table.add_row(
-            name,
+            *cells,
             str(feed.item_count),
             str(feed.unread_count),
             short_date(feed.last_checked) or "never",
             next_check if feed.enabled else "-",
             status,
         )
-    table_console().print(table)
+    table_console(wide=wide).print(table)

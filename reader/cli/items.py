@@ -14,8 +14,10 @@ from reader.cli.context import (
     pass_app,
     safe,
     short_date,
+    source_label,
     table_console,
 )
+from reader.exceptions import ItemNotFoundError
 from reader.models import Item, ItemFilter, SortOrder
 from reader.textsafe import strip_controls
 
@@ -37,7 +39,7 @@ def print_items(listing: list[Item]) -> None:
     for item in listing:
         marks = ("N" if not item.read else " ") + ("*" if item.starred else " ")
         title = Text(safe(item.title) or "(untitled)", style="bold" if not item.read else "")
-        title.append(f"  {safe(item.source)}", style="dim")
+        title.append(f"  {safe(source_label(item))}", style="dim")
         if item.tags:
             title.append("  " + " ".join(f"#{safe(t)}" for t in item.tags), style="cyan")
         score = "" if item.score is None else f"{item.score:.2f}"
@@ -92,7 +94,7 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
         return
     click.echo(safe(item.title) or "(untitled)")
     fields = [
-        ("source", item.source),
+        ("source", source_label(item)),
         ("author", item.author),
         ("date", short_date(item.date)),
         ("link", item.link),
@@ -112,22 +114,33 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
 
 @items.command("mark")
 @click.argument("item_ids", nargs=-1, required=True, type=int)
-@click.option("--read", "state", flag_value="read", help="Mark read.")
-@click.option("--unread", "state", flag_value="unread", help="Mark unread.")
-@click.option("--star", "state", flag_value="star", help="Star.")
-@click.option("--unstar", "state", flag_value="unstar", help="Remove the star.")
+@click.option("--read", is_flag=True, help="Mark read.")
+@click.option("--unread", is_flag=True, help="Mark unread.")
+@click.option("--star", is_flag=True, help="Star.")
+@click.option("--unstar", is_flag=True, help="Remove the star.")
 @pass_app
-def mark(app: AppContext, item_ids: tuple[int, ...], state: str | None) -> None:
-    """Mark items read, unread, starred or not."""
-    if state is None:
+def mark(
+    app: AppContext, item_ids: tuple[int, ...], read: bool, unread: bool, star: bool, unstar: bool
+) -> None:
+    """Mark items read or unread, starred or not; flags given together apply together.
+
+    All or nothing: if any ID is not an item, no item is changed.
+    """
+    if read and unread:
+        fail("--read and --unread contradict each other: nothing was changed")
+    if star and unstar:
+        fail("--star and --unstar contradict each other: nothing was changed")
+    if not (read or unread or star or unstar):
         fail("say how to mark: --read, --unread, --star or --unstar")
-    read = {"read": True, "unread": False}.get(state)
-    starred = {"star": True, "unstar": False}.get(state)
-    found = app.reader.mark_items(item_ids, read=read, starred=starred)
-    missing = len(set(item_ids)) - found
-    if missing:
-        fail(f"{missing} of the ids given are not items: nothing else was wrong")
-    click.echo(f"marked {found} item{'s' if found != 1 else ''} {state}")
+    to_read = True if read else (False if unread else None)
+    to_star = True if star else (False if unstar else None)
+    try:
+        found = app.reader.mark_items(item_ids, read=to_read, starred=to_star)
+    except ItemNotFoundError as exc:
+        fail(f"{exc}: nothing was changed")
+    done = [name for name, given in (("read", read), ("unread", unread)) if given]
+    done += [name for name, given in (("starred", star), ("unstarred", unstar)) if given]
+    click.echo(f"marked {found} item{'s' if found != 1 else ''} {' and '.join(done)}")
 
 
 @items.command("tag")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from reader import __version__
 from reader.cli.context import AppContext
+from reader.core import database_file
 from reader.exceptions import ReaderError
 
 
@@ -35,6 +37,10 @@ def cli(ctx: click.Context, db: str | None, config: Path | None) -> None:
     ctx.obj = app
     ctx.call_on_close(app.close)
     app.settings  # noqa: B018 - load now, so a bad settings file is reported by every command
+    named = database_file(db) if db is not None else None
+    if named is not None and not named.parent.is_dir():
+        # A typo in --db must not quietly start an empty database somewhere new.
+        raise click.ClickException(f"--db {db}: the folder {named.parent} does not exist")
     if ctx.invoked_subcommand is None:
         default = cli.get_command(ctx, "tui")
         if default is None:
@@ -87,6 +93,15 @@ def main() -> None:
         sys.exit(1)
     except ReaderError as exc:
         click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): nothing more to say, to anyone.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        # A write that failed (a full disk, a read-only folder): one line, never a traceback.
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reader.cli.context import AppContext, pass_app
+from reader.cli.context import AppContext, fail, pass_app
 
 
 @click.group()
@@ -36,6 +36,9 @@ def export_command(app: AppContext, file: Path | None) -> None:
     document = app.reader.export_opml()
     if file is None:
         click.echo(document, nl=False)
-    else:
+        return
+    try:
         file.write_text(document, encoding="utf-8")
-        click.echo(f"opml: wrote {file}")
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror or exc}")
+    click.echo(f"opml: wrote {file}")

@@ -24,6 +24,7 @@ from reader.core.session import UpdateSession
 from reader.exceptions import OPMLError, SeedFileError
 from reader.models import (
     Feed,
+    FeedRemoval,
     FeedResult,
     Item,
     ItemFilter,
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
 
 FEEDS_IMPORTED_KEY = "start.feeds_opml_imported"
 """Store meta key: set once the starting feed list was imported, so removals stick."""
+
+
+def _tag_key(tag: str) -> str:
+    """Tags compare as the store compares them: inner spaces folded, any case."""
+    return " ".join(tag.split()).casefold()
 
 
 def utc_now() -> datetime:
@@ -112,9 +118,42 @@ class Reader:
         """Subscribe to `url`; `FeedExistsError` if it is already there."""
         return self._store.add_feed(url, title=title, tags=tags)
 
-    def remove_feed(self, url: str) -> None:
-        """Unsubscribe and delete the feed's items; `FeedNotFoundError` if unknown."""
-        self._store.remove_feed(url)
+    def remove_feed(self, url: str, *, purge: bool = False) -> FeedRemoval:
+        """Unsubscribe and delete the feed's items but its starred and tagged ones (kept,
+        marked as from a removed feed) unless `purge`; `FeedNotFoundError` if unknown.
+        Subscribing to the URL again brings the kept items back."""
+        return self._store.remove_feed(url, purge=purge)
+
+    def edit_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] | None = None,
+        add_tags: Sequence[str] = (),
+        remove_tags: Sequence[str] = (),
+    ) -> Feed:
+        """Change a feed's own title (`""` clears it) and tags: `tags` replaces them, then
+        `add_tags` are added and `remove_tags` removed (compared as the store compares tags).
+        None leaves a part alone; returns the feed as it now is."""
+        feed = self._store.get_feed(url)
+        if tags is not None or add_tags or remove_tags:
+            gone = {_tag_key(t) for t in remove_tags}
+            wanted = [*(feed.tags if tags is None else tags), *add_tags]
+            self._store.set_feed_tags(url, [t for t in wanted if _tag_key(t) not in gone])
+        if title is not None:
+            self._store.set_feed_title(url, title.strip() or None)
+        return self._store.get_feed(url)
+
+    def enable_feed(self, url: str) -> Feed:
+        """Fetch the feed again (also after 410 Gone): its errors are cleared, it is due now."""
+        self._store.set_feed_enabled(url, True)
+        return self._store.get_feed(url)
+
+    def disable_feed(self, url: str) -> Feed:
+        """Stop fetching the feed; its items stay."""
+        self._store.set_feed_enabled(url, False)
+        return self._store.get_feed(url)
 
     def get_feed(self, url: str) -> Feed:
         """The feed with this URL; `FeedNotFoundError` if unknown."""
@@ -159,7 +198,8 @@ class Reader:
     def mark_items(
         self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
     ) -> int:
-        """Set read and/or starred; return how many of `ids` are items."""
+        """Set read and/or starred on every item of `ids`, or on none: `ItemNotFoundError`
+        (naming each missing id) changes nothing. Returns how many were marked."""
         return self._store.mark_items(ids, read=read, starred=starred)
 
     def mark_all_read(self, where: ItemFilter = ItemFilter()) -> int:

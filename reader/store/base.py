@@ -12,6 +12,7 @@ from typing import Protocol
 
 from reader.models import (
     Feed,
+    FeedRemoval,
     FeedUpdate,
     FeedWrite,
     Item,
@@ -37,7 +38,9 @@ class Store(Protocol):
     # -- feeds (sources) -------------------------------------------------------------------
 
     def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
-        """Subscribe to `url`; raise `FeedExistsError` if it is already there."""
+        """Subscribe to `url`; raise `FeedExistsError` if it is already there.
+
+        A removed feed that kept items is subscribed again, with those items."""
         ...
 
     def get_feed(self, url: str) -> Feed:
@@ -48,12 +51,20 @@ class Store(Protocol):
         """All feeds with item and unread counts, by name."""
         ...
 
-    def remove_feed(self, url: str) -> None:
-        """Unsubscribe and delete the feed's items; raise `FeedNotFoundError`."""
+    def remove_feed(self, url: str, *, purge: bool = False) -> FeedRemoval:
+        """Unsubscribe and delete the feed's items; raise `FeedNotFoundError`.
+
+        Starred and tagged items are kept (`Item.source_removed`) unless `purge`; a feed that
+        keeps items stays out of every feed listing, and `add_feed` of its URL brings it back.
+        """
         ...
 
     def set_feed_tags(self, url: str, tags: Sequence[str]) -> None:
         """Replace the feed-level tags."""
+        ...
+
+    def set_feed_title(self, url: str, title: str | None) -> None:
+        """Set (or clear, with None or "") the user's own title for the feed."""
         ...
 
     def set_feed_interval(self, url: str, seconds: int | None) -> None:
@@ -61,7 +72,7 @@ class Store(Protocol):
         ...
 
     def set_feed_enabled(self, url: str, enabled: bool) -> None:
-        """Enable or disable fetching of the feed."""
+        """Enable or disable fetching of the feed; enabling clears its errors and makes it due."""
         ...
 
     def get_due_feeds(self, now: datetime, *, limit: int | None = None) -> list[Feed]:
@@ -137,7 +148,10 @@ class Store(Protocol):
     def mark_items(
         self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
     ) -> int:
-        """Set read and/or starred on items; return how many exist."""
+        """Set read and/or starred on items, all or none; return how many were marked.
+
+        Raise `ItemNotFoundError` (naming every missing id) and change nothing if any id is
+        not an item."""
         ...
 
     def mark_all_read(self, where: ItemFilter = ItemFilter()) -> int:

@@ -29,7 +29,8 @@ ITEM_COLUMNS_LIGHT = """
         WHERE it.item_id = i.id) AS tags,
     CASE WHEN i.story_id IS NULL THEN 0 ELSE
         (SELECT count(DISTINCT i2.source_id) FROM items i2 WHERE i2.story_id = i.story_id)
-    END AS story_size
+    END AS story_size,
+    s.removed IS NOT NULL AS source_removed
 """
 
 ITEM_COLUMNS_FULL = ITEM_COLUMNS_LIGHT + ", i.content_html, i.text, i.summary"
@@ -120,10 +121,11 @@ def item_from_row(row: Sequence[Any], *, with_content: bool) -> Item:
         story_id,
         tags,
         story_size,
-    ) = row[:18]
+        source_removed,
+    ) = row[:19]
     content_html = text = summary = None
     if with_content:
-        content_html, text, summary = row[18:21]
+        content_html, text, summary = row[19:22]
     return Item(
         id=int(id_),
         source_id=int(source_id),
@@ -146,6 +148,7 @@ def item_from_row(row: Sequence[Any], *, with_content: bool) -> Item:
         score_terms=json_list(score_terms),
         story_id=story_id,
         story_size=int(story_size),
+        source_removed=bool(source_removed),
     )
 
 
@@ -173,10 +176,20 @@ class StoreBase:
             ids.append(int(row[0]))
         return ids
 
+    def _drop_unused_tags(self, conn: sqlite3.Connection) -> None:
+        """A tag nothing carries any more is gone, so completion never offers it."""
+        conn.execute(
+            "DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM item_tags WHERE tag_id = tags.id)"
+            " AND NOT EXISTS (SELECT 1 FROM source_tags WHERE tag_id = tags.id)"
+        )
+
     def _source_id(self, conn: sqlite3.Connection, url: str) -> int:
+        """The id of the subscribed (not removed) source with this URL, or `FeedNotFoundError`."""
         from reader.exceptions import FeedNotFoundError
 
-        row = conn.execute("SELECT id FROM sources WHERE url = ?", (url,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM sources WHERE url = ? AND removed IS NULL", (url,)
+        ).fetchone()
         if row is None:
             raise FeedNotFoundError(url)
         return int(row[0])

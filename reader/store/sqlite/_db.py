@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -95,7 +96,8 @@ class Database:
                 self.conn.execute("COMMIT")
             except BaseException as exc:
                 if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):  # keep the first error
+                        self.conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise StorageError(f"database error: {exc}") from exc
                 raise

@@ -11,6 +11,7 @@ from reader.models import (
     SEEDS_SOURCE_TITLE,
     SEEDS_SOURCE_URL,
     Feed,
+    FeedRemoval,
     FeedUpdate,
     SourceKind,
 )
@@ -21,25 +22,44 @@ from reader.store.sqlite._db import now_utc, to_db
 class FeedsMixin(StoreBase):
     def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
         with self._db.write() as conn:
-            try:
-                cursor = conn.execute(
-                    "INSERT INTO sources (url, kind, user_title, added) VALUES (?, 'feed', ?, ?)",
-                    (url, title, to_db(now_utc())),
-                )
-            except sqlite3.IntegrityError:
-                raise FeedExistsError(url) from None
-            source_id = int(cursor.lastrowid or 0)
-            for tag_id in self._tag_ids(conn, tags):
+            removed = conn.execute(
+                "SELECT id FROM sources WHERE url = ? AND removed IS NOT NULL", (url,)
+            ).fetchone()
+            if removed is not None:
+                # Subscribing again brings the feed back, with the items the user kept.
+                source_id = int(removed[0])
                 conn.execute(
-                    "INSERT OR IGNORE INTO source_tags (source_id, tag_id) VALUES (?, ?)",
-                    (source_id, tag_id),
+                    "UPDATE sources SET removed = NULL, enabled = 1, disabled_reason = NULL,"
+                    " user_title = ?, added = ?, etag = NULL, last_modified = NULL,"
+                    " body_hash = NULL, next_check = NULL, last_error = NULL, error_count = 0"
+                    " WHERE id = ?",
+                    (title, to_db(now_utc()), source_id),
                 )
+            else:
+                try:
+                    cursor = conn.execute(
+                        "INSERT INTO sources (url, kind, user_title, added)"
+                        " VALUES (?, 'feed', ?, ?)",
+                        (url, title, to_db(now_utc())),
+                    )
+                except sqlite3.IntegrityError:
+                    raise FeedExistsError(url) from None
+                source_id = int(cursor.lastrowid or 0)
+            self._link_tags(conn, source_id, tags)
         return self.get_feed(url)
+
+    def _link_tags(self, conn: sqlite3.Connection, source_id: int, tags: Sequence[str]) -> None:
+        for tag_id in self._tag_ids(conn, tags):
+            conn.execute(
+                "INSERT OR IGNORE INTO source_tags (source_id, tag_id) VALUES (?, ?)",
+                (source_id, tag_id),
+            )
 
     def get_feed(self, url: str) -> Feed:
         with self._db.read() as conn:
             row = conn.execute(
-                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.url = ?", (url,)
+                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.url = ? AND s.removed IS NULL",
+                (url,),
             ).fetchone()
             if row is None:
                 raise FeedNotFoundError(url)
@@ -59,25 +79,62 @@ class FeedsMixin(StoreBase):
                 )
             }
             rows = conn.execute(
-                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.kind IN {kinds}"
+                f"SELECT {FEED_COLUMNS} FROM sources s"
+                f" WHERE s.kind IN {kinds} AND s.removed IS NULL"
                 " ORDER BY s.kind = 'feed', lower(coalesce(s.user_title, s.title, s.url))"
             ).fetchall()
         return [feed_from_row(r, counts.get(int(r[0]), (0, 0))) for r in rows]
 
-    def remove_feed(self, url: str) -> None:
+    def remove_feed(self, url: str, *, purge: bool = False) -> FeedRemoval:
         with self._db.write() as conn:
             source_id = self._source_id(conn, url)
-            conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+            total = int(
+                conn.execute(
+                    "SELECT count(*) FROM items WHERE source_id = ?", (source_id,)
+                ).fetchone()[0]
+            )
+            kept = 0 if purge else self._keep_marked_items(conn, source_id)
+            if kept == 0:
+                conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+            self._drop_unused_tags(conn)
+        return FeedRemoval(deleted=total - kept, kept=kept)
+
+    def _keep_marked_items(self, conn: sqlite3.Connection, source_id: int) -> int:
+        """Delete a feed's items but its starred and tagged ones, and retire the feed if any
+        are left; return how many were kept."""
+        conn.execute(
+            "DELETE FROM items WHERE source_id = ? AND starred = 0"
+            " AND NOT EXISTS (SELECT 1 FROM item_tags it WHERE it.item_id = items.id)",
+            (source_id,),
+        )
+        kept = int(
+            conn.execute("SELECT count(*) FROM items WHERE source_id = ?", (source_id,)).fetchone()[
+                0
+            ]
+        )
+        if kept:
+            conn.execute("DELETE FROM source_tags WHERE source_id = ?", (source_id,))
+            conn.execute("DELETE FROM deleted_items WHERE source_id = ?", (source_id,))
+            conn.execute(
+                "UPDATE sources SET removed = ?, enabled = 0, next_check = NULL WHERE id = ?",
+                (to_db(now_utc()), source_id),
+            )
+        return kept
 
     def set_feed_tags(self, url: str, tags: Sequence[str]) -> None:
         with self._db.write() as conn:
             source_id = self._source_id(conn, url)
             conn.execute("DELETE FROM source_tags WHERE source_id = ?", (source_id,))
-            for tag_id in self._tag_ids(conn, tags):
-                conn.execute(
-                    "INSERT OR IGNORE INTO source_tags (source_id, tag_id) VALUES (?, ?)",
-                    (source_id, tag_id),
-                )
+            self._link_tags(conn, source_id, tags)
+            self._drop_unused_tags(conn)
+
+    def set_feed_title(self, url: str, title: str | None) -> None:
+        with self._db.write() as conn:
+            source_id = self._source_id(conn, url)
+            # A changed display name re-indexes the feed's items (trigger `sources_fts_rename`).
+            conn.execute(
+                "UPDATE sources SET user_title = ? WHERE id = ?", (title or None, source_id)
+            )
 
     def set_feed_interval(self, url: str, seconds: int | None) -> None:
         with self._db.write() as conn:
@@ -89,12 +146,19 @@ class FeedsMixin(StoreBase):
     def set_feed_enabled(self, url: str, enabled: bool) -> None:
         with self._db.write() as conn:
             source_id = self._source_id(conn, url)
-            conn.execute(
-                "UPDATE sources SET enabled = ?, disabled_reason = CASE WHEN ? THEN NULL"
-                " ELSE disabled_reason END, error_count = CASE WHEN ? THEN 0 ELSE error_count"
-                " END WHERE id = ?",
-                (int(enabled), int(enabled), int(enabled), source_id),
-            )
+            if enabled:  # due at once, with a clean record
+                conn.execute(
+                    "UPDATE sources SET enabled = 1, disabled_reason = NULL, error_count = 0,"
+                    " last_error = NULL, next_check = NULL WHERE id = ?",
+                    (source_id,),
+                )
+            else:
+                conn.execute(
+                    "UPDATE sources SET enabled = 0,"
+                    " disabled_reason = coalesce(disabled_reason, 'disabled by the user')"
+                    " WHERE id = ?",
+                    (source_id,),
+                )
 
     def get_due_feeds(self, now: datetime, *, limit: int | None = None) -> list[Feed]:
         sql = (

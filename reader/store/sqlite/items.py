@@ -293,7 +293,7 @@ class ItemsMixin(FeedsMixin):
     def mark_items(
         self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
     ) -> int:
-        ids = list(ids)
+        ids = list(dict.fromkeys(ids))
         sets: list[str] = []
         params: list[object] = []
         if read is not None:
@@ -305,20 +305,22 @@ class ItemsMixin(FeedsMixin):
         if not ids:
             return 0
         with self._db.write() as conn:
-            found = 0
+            found: set[int] = set()
             for chunk in _chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
-                found += int(
-                    conn.execute(
-                        f"SELECT count(*) FROM items WHERE id IN ({marks})", chunk
-                    ).fetchone()[0]
+                found.update(
+                    int(r[0])
+                    for r in conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk)
                 )
                 if sets:
                     conn.execute(
                         f"UPDATE items SET {', '.join(sets)} WHERE id IN ({marks})",
                         params + list(chunk),
                     )
-        return found
+            missing = [i for i in ids if i not in found]
+            if missing:  # raised inside the transaction: nothing is changed
+                raise ItemNotFoundError(*missing)
+        return len(found)
 
     def mark_all_read(self, where: ItemFilter = ItemFilter()) -> int:
         clause, params = filter_sql(where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 
@@ -247,11 +248,22 @@ def _apply_v4(db: sqlite3.Connection) -> None:
     db.execute("DROP TRIGGER items_fts_insert")
 
 
+def _apply_v5(db: sqlite3.Connection) -> None:
+    """A removed feed can leave its starred and tagged items behind.
+
+    `sources.removed` is when the user unsubscribed; such a source is no longer a feed anyone
+    sees, fetches or counts, but the items the user kept still name it. Subscribing to the
+    same URL again brings it back, with those items.
+    """
+    db.execute("ALTER TABLE sources ADD COLUMN removed TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
     _apply_v3,
     _apply_v4,
+    _apply_v5,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
@@ -259,9 +271,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(db: sqlite3.Connection) -> int:
-    """Bring the database to the current schema; return the version it was at."""
-    db.execute("BEGIN IMMEDIATE")
+    """Bring the database to the current schema; return the version it was at.
+
+    A failure (a full disk, a read-only file) leaves the database as it was and is a
+    `StorageError`."""
     try:
+        db.execute("BEGIN IMMEDIATE")
         found = int(db.execute("PRAGMA user_version").fetchone()[0])
         if found > SCHEMA_VERSION:
             raise StorageError(
@@ -272,7 +287,11 @@ def migrate(db: sqlite3.Connection) -> int:
             MIGRATIONS[version](db)
             db.execute(f"PRAGMA user_version = {version + 1}")
         db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
+    except BaseException as exc:
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back
+                db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(f"cannot prepare the database: {exc}") from exc
         raise
     return found

@@ -61,7 +61,7 @@ class SQLiteStore(TopicMixin, TagsMixin, SearchMixin):
                 "SELECT count(*), coalesce(sum(enabled), 0),"
                 " coalesce(sum(enabled AND (next_check IS NULL OR next_check <= ?)), 0),"
                 " coalesce(sum(error_count > 0 OR enabled = 0), 0), max(last_checked)"
-                " FROM sources WHERE kind = 'feed'",
+                " FROM sources WHERE kind = 'feed' AND removed IS NULL",
                 (to_db(now),),
             ).fetchone()
             items = conn.execute(

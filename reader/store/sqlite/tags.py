@@ -31,11 +31,7 @@ class TagsMixin(StoreBase):
                     " AND tag_id = (SELECT id FROM tags WHERE name = ?)",
                     (item_id, name),
                 )
-            # A tag nothing carries any more is gone, so completion never offers it.
-            conn.execute(
-                "DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM item_tags WHERE tag_id = tags.id)"
-                " AND NOT EXISTS (SELECT 1 FROM source_tags WHERE tag_id = tags.id)"
-            )
+            self._drop_unused_tags(conn)
 
     def get_tags(self) -> list[TagCount]:
         sql = """
