@@ -12,7 +12,7 @@ imports inside functions) and checked against the layers the README's "How it wo
 
 A module imports only from its own component, from layers below, or (rarely) a sibling listed in
 SIBLING_IMPORTS. Front ends call only the application layer and read the bottom layer. Only
-`reader.tui` imports Textual.
+`reader.tui` imports Textual. Only a `*_compat.py` module imports another library's private names.
 """
 
 from __future__ import annotations
@@ -152,6 +152,22 @@ def test_only_the_terminal_reader_imports_textual() -> None:
         for found in all_imports()
         if found.imported.split(".")[0] == "textual" and component(found.module) != "tui"
     ]
+    assert wrong == []
+
+
+def test_only_the_compatibility_modules_import_private_names_of_other_libraries() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name.endswith("_compat.py"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private and node.module.split(".")[0] != "reader":
+                    wrong.append(
+                        f"{module_name(path)} (line {node.lineno}): {node.module} {private}"
+                    )
     assert wrong == []
 
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 
-import httpcore
 import httpx
 
 from reader import __version__
@@ -29,8 +28,10 @@ from reader.exceptions import (
     FetchError,
     ResponseTooLargeError,
 )
+from reader.fetch._httpcore_compat import connection_pool, settle_sniffio
 from reader.fetch.decoding import ACCEPT_ENCODING, BodyDecoder, BodyTooLarge, UnsupportedEncoding
 from reader.fetch.netguard import ALLOWED_SCHEMES, GuardedNetworkBackend
+from reader.fetch.transport import PoolTransport
 from reader.models import FetchResult, Validators
 
 
@@ -127,16 +128,12 @@ class Fetcher:
         timeout = httpx.Timeout(
             settings.timeout, connect=settings.connect_timeout, pool=settings.timeout
         )
+        # Requests go to the transport itself: a client's layers (auth, redirects, cookies,
+        # event hooks) would all be unused here, and cost about a tenth of the fetch path's CPU.
         self._request_extensions = {"timeout": timeout.as_dict()}
-        # The client owns the transport's life (opening, closing); requests go to the
-        # transport itself. The client's layers (auth, redirects, cookies, event hooks) are
-        # all unused here, and cost about a tenth of the fetch path's CPU.
-        self._client = httpx.AsyncClient(
-            transport=self._transport, follow_redirects=False, trust_env=False, timeout=timeout
-        )
 
     async def __aenter__(self) -> Fetcher:
-        await self._client.__aenter__()
+        await self._transport.__aenter__()
         return self
 
     async def __aexit__(
@@ -145,10 +142,10 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._client.__aexit__(exc_type, exc, tb)
+        await self._transport.__aexit__(exc_type, exc, tb)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def fetch(self, url: str, validators: Validators | None = None) -> FetchResult:
         """Fetch `url` conditionally; return the final status, headers and decoded body.
@@ -287,81 +284,16 @@ def _describe(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _guarded_transport(settings: FetchSettings, allow: frozenset[str]) -> httpx.AsyncHTTPTransport:
-    """httpx's transport, with a connection pool whose every connection goes through the guard."""
-    limits = httpx.Limits(
-        max_connections=max(1, settings.concurrency),
-        max_keepalive_connections=max(1, settings.concurrency),
-        keepalive_expiry=30.0,
+def _guarded_transport(settings: FetchSettings, allow: frozenset[str]) -> PoolTransport:
+    """A transport whose every connection goes through the address guard."""
+    settle_sniffio()
+    return PoolTransport(
+        connection_pool(
+            # Loading the CA bundle takes tens of milliseconds: one context for every request.
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max(1, settings.concurrency),
+            max_keepalive_connections=max(1, settings.concurrency),
+            keepalive_expiry=30.0,
+            network_backend=GuardedNetworkBackend(allow),
+        )
     )
-    # Loading the CA bundle takes tens of milliseconds: one context serves both pools.
-    ssl_context = httpx.create_ssl_context(trust_env=False)
-    transport = httpx.AsyncHTTPTransport(
-        verify=ssl_context, http2=True, limits=limits, trust_env=False
-    )
-    # httpx does not expose httpcore's `network_backend`; we build the same pool with it.
-    pool_class = (
-        LeanConnectionPool
-        if httpcore.__version__.startswith("1.0.")
-        else httpcore.AsyncConnectionPool
-    )
-    transport._pool = pool_class(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        http1=True,
-        http2=True,
-        network_backend=GuardedNetworkBackend(allow),
-    )
-    return transport
-
-
-class LeanConnectionPool(httpcore.AsyncConnectionPool):
-    """httpcore 1.0's pool with its request assignment made linear in the connections.
-
-    httpcore re-runs the assignment whenever a request starts or ends, and for every idle
-    connection counts the pool by building a list over all connections (which it means as a
-    count of idle ones, but counts them all): quadratic in the pool size, a sixth of the
-    fetcher's CPU with a few dozen keep-alive connections. This is the same algorithm with
-    that count taken as what it evaluates to, `len(self._connections)`; nothing else differs.
-    Used only with httpcore 1.0.x, whose method it mirrors.
-    """
-
-    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        closing_connections: list[httpcore.AsyncConnectionInterface] = []
-        for connection in list(self._connections):
-            if connection.is_closed():
-                self._connections.remove(connection)
-            elif connection.has_expired() or (
-                connection.is_idle() and len(self._connections) > self._max_keepalive_connections
-            ):
-                self._connections.remove(connection)
-                closing_connections.append(connection)
-
-        queued_requests = [request for request in self._requests if request.is_queued()]
-        for pool_request in queued_requests:
-            origin = pool_request.request.url.origin
-            available = next(
-                (
-                    connection
-                    for connection in self._connections
-                    if connection.can_handle_request(origin) and connection.is_available()
-                ),
-                None,
-            )
-            if available is not None:
-                pool_request.assign_to_connection(available)
-            elif len(self._connections) < self._max_connections:
-                connection = self.create_connection(origin)
-                self._connections.append(connection)
-                pool_request.assign_to_connection(connection)
-            else:
-                idle = next((c for c in self._connections if c.is_idle()), None)
-                if idle is not None:
-                    self._connections.remove(idle)
-                    closing_connections.append(idle)
-                    connection = self.create_connection(origin)
-                    self._connections.append(connection)
-                    pool_request.assign_to_connection(connection)
-        return closing_connections

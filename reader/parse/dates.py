@@ -10,7 +10,7 @@ import calendar
 import time
 from datetime import UTC, datetime, timedelta
 
-from feedparser.datetimes import _parse_date as feedparser_parse_date
+from reader.parse._feedparser_compat import parse_date as feedparser_parse_date
 
 EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 """Dates before this are taken as errors (epoch zero, year 1, two-digit-year mix-ups)."""
