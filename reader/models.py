@@ -287,6 +287,11 @@ class FeedRemoval:
     """Starred or tagged items kept (readable, marked as from a removed feed)."""
 
 
+def tag_key(name: str) -> str:
+    """How tags compare: inner whitespace folded, any case (``Asia  desk`` is ``asia desk``)."""
+    return " ".join(name.split()).casefold()
+
+
 @dataclass(frozen=True)
 class TagCount:
     """A tag and how many items carry it."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from reader.exceptions import OPMLError
 from reader.sources.opml import export_opml, import_opml, parse_opml
-from reader.store import SQLiteStore
+from reader.store import SQLiteStore, open_store
 
 from .conftest import CORPUS, PROJECT, corpus_rows, needs_corpus
 
@@ -107,3 +113,184 @@ def test_the_topic_feed_list_is_usable() -> None:
     assert len(document.feeds) >= 20
     assert not document.skipped
     assert all(f.tags for f in document.feeds)  # every feed sits in a folder
+
+
+# -- tags that round-trip (every folder a tag, one folder per tag on the way out) ---------------
+
+INOREADER = "opml/infosec-opml/inoreader-export-feeds.xml"
+NEWSBOAT = shutil.which("newsboat")
+needs_newsboat = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed")
+
+
+def folders_of_every_feed(path: Path) -> dict[str, list[str]]:
+    """Independently of the importer: each feed URL and the names (text, else title) of every
+    folder around each of its listings, in document order."""
+    found: dict[str, list[str]] = {}
+
+    def walk(element: ET.Element, folders: list[str]) -> None:
+        for outline in element.findall("outline"):
+            url = outline.get("xmlUrl")
+            name = outline.get("text") or outline.get("title")
+            if url is None:
+                walk(outline, folders + ([name] if name else []))
+            elif url.startswith(("http://", "https://")):
+                have = found.setdefault(url, [])
+                have += [f for f in folders if f.casefold() not in {h.casefold() for h in have}]
+
+    body = ET.parse(path).getroot().find("body")
+    assert body is not None
+    walk(body, [])
+    return found
+
+
+@needs_corpus
+def test_a_feed_in_several_folders_gets_every_folder_as_a_tag(store: SQLiteStore) -> None:
+    path = CORPUS / INOREADER
+    expected = folders_of_every_feed(path)
+    in_several = [u for u, folders in expected.items() if len(folders) > 1]
+    assert (len(expected), len(in_several)) == (340, 136)  # 341 less one e-mail address
+    report = import_opml(store, path)
+    assert len(report.added) == len(expected)
+    got = {f.url: list(f.tags) for f in store.get_feeds()}
+    assert {u: sorted(t, key=str.casefold) for u, t in got.items()} == {
+        u: sorted(t, key=str.casefold) for u, t in expected.items()
+    }
+    assert sum(len(t) > 1 for t in got.values()) == len(in_several)
+
+
+@needs_corpus
+def test_newsboat_categories_are_split_on_commas_only(store: SQLiteStore) -> None:
+    import_opml(store, CORPUS / "opml/newsboat/category.opml")
+    [feed] = store.get_feeds()
+    assert feed.tags == tuple(sorted(("tag one", "tag_two", "tag/three"), key=str.casefold))
+
+
+@needs_corpus
+def test_category_entries_join_the_folder_tags() -> None:
+    document = parse_opml(CORPUS / "opml/rome/opml_2.0.xml")
+    [slashdot] = [f for f in document.feeds if f.title == "Slashdot"]
+    assert slashdot.tags == ("Subscriptions", "nerdy", "foo", "bar", "baz")
+
+
+def test_opml_2_category_paths_are_one_tag_each(tmp_path: Path) -> None:
+    path = tmp_path / "paths.opml"
+    path.write_text(
+        '<opml version="2.0"><body><outline text="x" xmlUrl="https://a.example/feed"'
+        ' category="/Philosophy/Baseball/Mets,/Tourism/New York"/></body></opml>',
+        encoding="utf-8",
+    )
+    [feed] = parse_opml(path).feeds
+    assert feed.tags == ("Philosophy/Baseball/Mets", "Tourism/New York")
+
+
+@needs_corpus
+def test_text_is_read_before_title(store: SQLiteStore) -> None:
+    import_opml(store, CORPUS / "opml/newsboat/example.opml")
+    assert store.get_feed("https://blogs.example.com/~john/posts.rss").tags == ("Blogs",)
+    assert store.get_feed("https://blogs.example.com/~mike/.rss").tags == ("Blogs", "friends")
+    assert "should be ignored" not in {t.name for t in store.get_tags()}
+
+
+@needs_corpus
+def test_urls_differing_only_in_scheme_or_host_case_are_one_feed(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    original = CORPUS / "opml/netnewswire/Subs.opml"
+    shouted = tmp_path / "Subs-upper.opml"  # the same list, scheme and host in upper case
+    shouted.write_text(
+        re.sub(
+            r'xmlUrl="(https?)://([^/"]+)',
+            lambda m: f'xmlUrl="{m.group(1).upper()}://{m.group(2).upper()}',
+            original.read_text(encoding="utf-8"),
+        ),
+        encoding="utf-8",
+    )
+    first = import_opml(store, original)
+    again = import_opml(store, shouted)
+    assert len(first.added) == 207 and again.added == ()
+    assert len(again.duplicates) == 207 and len(store.get_feeds()) == 207
+    mixed = tmp_path / "mixed.opml"
+    mixed.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="A"><outline text="x" xmlUrl="HTTP://Host.Example/x"/></outline>'
+        '<outline text="B"><outline text="x" xmlUrl="http://host.example/x"/></outline>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    [feed] = parse_opml(mixed).feeds
+    assert (feed.url, feed.tags) == ("http://host.example/x", ("A", "B"))
+
+
+def test_importing_again_adds_new_folders_to_feeds_already_there(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    store.add_feed("https://a.example/feed", tags=["Mine"])
+    path = tmp_path / "list.opml"
+    path.write_text(
+        '<opml version="2.0"><body><outline text="News, World">'
+        '<outline text="A" xmlUrl="https://A.example/feed"/></outline></body></opml>',
+        encoding="utf-8",
+    )
+    report = import_opml(store, path)
+    assert report.retagged == {"https://a.example/feed": ("News, World",)}
+    assert store.get_feed("https://a.example/feed").tags == ("Mine", "News, World")
+
+
+@needs_corpus
+def test_export_writes_one_folder_per_tag_and_round_trips_every_tag(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    import_opml(store, CORPUS / INOREADER)
+    before = {f.url: set(f.tags) for f in store.get_feeds()}
+    exported = tmp_path / "out.opml"
+    exported.write_text(export_opml(store.get_feeds()), encoding="utf-8")
+    body = ET.parse(exported).getroot().find("body")
+    assert body is not None
+    for folder in body.findall("outline"):
+        if folder.get("xmlUrl") is None:  # a folder holds feeds only, one level deep
+            tag = folder.get("text")
+            assert all(o.get("xmlUrl") and tag in before[o.get("xmlUrl", "")] for o in folder)
+    placed = sum(len(folder) for folder in body.findall("outline") if folder.get("xmlUrl") is None)
+    assert placed == sum(len(t) for t in before.values())  # a feed with 3 tags is in 3 folders
+    with open_store(tmp_path / "again.db") as again:
+        import_opml(again, exported)
+        assert {f.url: set(f.tags) for f in again.get_feeds()} == before
+
+
+def newsboat_import(opml: Path, home: Path) -> dict[str, list[str]]:
+    """`newsboat -i` into an empty urls file; each URL with the tags Newsboat gave it."""
+    assert NEWSBOAT is not None
+    urls = home / "urls"
+    subprocess.run(
+        [NEWSBOAT, "-u", str(urls), "-c", str(home / "cache.db"), "-C", "/dev/null", "-i", opml],
+        env={"HOME": str(home), "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    found: dict[str, list[str]] = {}
+    for line in urls.read_text(encoding="utf-8").splitlines():
+        url, *tags = shlex.split(line)
+        found[url] = tags
+    return found
+
+
+@needs_corpus
+@needs_newsboat
+def test_newsboat_imports_our_export_with_every_feed_in_its_tags_folder(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """Newsboat 2.21 gives a feed the folder of its first listing only: its importer skips a
+    URL it has already added (opml.cpp). So every single-tag feed arrives with its tag, and a
+    feed with several arrives with the first of them (the folders are in name order)."""
+    import_opml(store, CORPUS / INOREADER)
+    feeds = store.get_feeds()
+    exported = tmp_path / "ours.opml"
+    exported.write_text(export_opml(feeds), encoding="utf-8")
+    seen = newsboat_import(exported, tmp_path)
+    assert set(seen) == {f.url for f in feeds}
+    for feed in feeds:
+        first = min(feed.tags, key=str.casefold)
+        assert seen[feed.url] == [first], feed.url
+    single = [f for f in feeds if len(f.tags) == 1]
+    assert len(single) > 150 and all(seen[f.url] == list(f.tags) for f in single)

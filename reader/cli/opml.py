@@ -18,10 +18,15 @@ def opml() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_app
 def import_command(app: AppContext, file: Path) -> None:
-    """Subscribe to the feeds in FILE; folders become feed tags, duplicates are skipped."""
+    """Subscribe to the feeds in FILE; every folder a feed is in becomes one of its tags.
+
+    A feed listed twice (or already subscribed) is added once; feeds already subscribed get
+    the file's folders as tags too.
+    """
     report = app.reader.import_opml(file)
     click.echo(
         f"opml: {len(report.added)} feeds added, {len(report.duplicates)} already there"
+        + (f", {len(report.retagged)} given new tags" if report.retagged else "")
         + (f", {len(report.skipped)} skipped" if report.skipped else "")
     )
     for url, reason in report.skipped:
@@ -32,7 +37,7 @@ def import_command(app: AppContext, file: Path) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @pass_app
 def export_command(app: AppContext, file: Path | None) -> None:
-    """Write every feed as OPML 2.0 to FILE (default: standard output)."""
+    """Write every feed as OPML 2.0 to FILE (default: standard output), one folder per tag."""
     document = app.reader.export_opml()
     if file is None:
         click.echo(document, nl=False)

@@ -33,10 +33,12 @@ from reader.models import (
     Story,
     TagCount,
     UpdateReport,
+    tag_key,
 )
 from reader.query import QueryNode
 from reader.sources.opml import OPMLImportReport, export_opml, import_opml
 from reader.sources.seeds import import_seeds
+from reader.sources.urls import canonical_feed_url
 from reader.store import open_store
 from reader.store.base import Store
 
@@ -45,11 +47,6 @@ if TYPE_CHECKING:
 
 FEEDS_IMPORTED_KEY = "start.feeds_opml_imported"
 """Store meta key: set once the starting feed list was imported, so removals stick."""
-
-
-def _tag_key(tag: str) -> str:
-    """Tags compare as the store compares them: inner spaces folded, any case."""
-    return " ".join(tag.split()).casefold()
 
 
 def utc_now() -> datetime:
@@ -115,8 +112,9 @@ class Reader:
     # -- feeds -------------------------------------------------------------------------------
 
     def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
-        """Subscribe to `url`; `FeedExistsError` if it is already there."""
-        return self._store.add_feed(url, title=title, tags=tags)
+        """Subscribe to `url` (its scheme and host in lower case, so ``HTTP://Host/x`` and
+        ``http://host/x`` are one feed); `FeedExistsError` if it is already there."""
+        return self._store.add_feed(canonical_feed_url(url), title=title, tags=tags)
 
     def remove_feed(self, url: str, *, purge: bool = False) -> FeedRemoval:
         """Unsubscribe and delete the feed's items but its starred and tagged ones (kept,
@@ -138,9 +136,9 @@ class Reader:
         None leaves a part alone; returns the feed as it now is."""
         feed = self._store.get_feed(url)
         if tags is not None or add_tags or remove_tags:
-            gone = {_tag_key(t) for t in remove_tags}
+            gone = {tag_key(t) for t in remove_tags}
             wanted = [*(feed.tags if tags is None else tags), *add_tags]
-            self._store.set_feed_tags(url, [t for t in wanted if _tag_key(t) not in gone])
+            self._store.set_feed_tags(url, [t for t in wanted if tag_key(t) not in gone])
         if title is not None:
             self._store.set_feed_title(url, title.strip() or None)
         return self._store.get_feed(url)
