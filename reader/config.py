@@ -31,6 +31,8 @@ class DatabaseSettings:
     path: str = ""
     """The database file or URL; empty means `reader.db` in the user data dir. `READER_DB`
     wins."""
+    url: str = ""
+    """A ``postgresql://user@host/dbname`` URL: the store is that database (wins over `path`)."""
 
 
 @dataclass(frozen=True)
@@ -151,11 +153,12 @@ class Settings:
 
     @property
     def db_location(self) -> str:
-        """Where the store is: a file path or a database URL (``READER_DB`` wins).
+        """Where the store is: a file path or a database URL (``READER_DB``, then `url`,
+        then `path`).
 
         A URL (``scheme://...``) is passed through as it is; a path is resolved.
         """
-        value = os.environ.get("READER_DB") or self.database.path
+        value = os.environ.get("READER_DB") or self.database.url or self.database.path
         if "://" in value:
             return value
         return str(self.db_path)

@@ -44,6 +44,18 @@ def test_values_are_read_and_relative_paths_follow_the_file(tmp_path: Path) -> N
     assert settings.topic.hide_below == 1.0
 
 
+def test_a_database_url_wins_over_the_path_and_reader_db_over_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "postgresql://reader@db.example/reader"
+    settings = load_settings(write(tmp_path, f'[database]\npath = "data/r.db"\nurl = "{url}"\n'))
+    assert settings.db_location == url
+    monkeypatch.setenv("READER_DB", str(tmp_path / "env.db"))
+    assert settings.db_location == tmp_path / "env.db"
+    monkeypatch.setenv("READER_DB", "postgresql://other@db.example/other")
+    assert settings.db_location == "postgresql://other@db.example/other"
+
+
 def test_environment_adds_to_the_fetch_allow_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

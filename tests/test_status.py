@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from reader.cli.main import cli
 from reader.core.lock import DaemonLock
 from reader.models import FeedUpdate, ItemWrite
-from reader.store import SQLiteStore
+from reader.store import Store, open_store
 
 
-def run_status(db_path: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--db", str(db_path), "status", *args])
+def run_status(location: Path | str, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--db", str(location), "status", *args])
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -28,7 +28,7 @@ def item(identity: str) -> ItemWrite:
     )  # fmt: skip
 
 
-def fill(store: SQLiteStore) -> dict[str, datetime]:
+def fill(store: Store) -> dict[str, datetime]:
     """Three feeds: one due now, one failing and due in an hour, one due in a day."""
     now = datetime.now(UTC).replace(microsecond=0)
     soon, later = now + timedelta(hours=1), now + timedelta(days=1)
@@ -52,11 +52,11 @@ def fill(store: SQLiteStore) -> dict[str, datetime]:
 
 
 def test_status_json_reports_counts_and_the_next_checks_in_order(
-    store: SQLiteStore, db_path: Path
+    store: Store, store_location: Path | str
 ) -> None:
     times = fill(store)
 
-    document = json.loads(run_status(db_path, "--json"))
+    document = json.loads(run_status(store_location, "--json"))
 
     assert document["daemon"] == {"running": False, "pid": None}
     assert document["feeds"] == {"total": 3, "enabled": 3, "due": 1, "failing": 1}
@@ -68,10 +68,9 @@ def test_status_json_reports_counts_and_the_next_checks_in_order(
     )
 
 
-def test_status_shows_the_running_daemons_pid_from_the_lock(
-    store: SQLiteStore, db_path: Path
-) -> None:
-    fill(store)
+def test_status_shows_the_running_daemons_pid_from_the_lock(db_path: Path) -> None:
+    with open_store(db_path) as store:
+        fill(store)
     with DaemonLock(db_path):
         text = run_status(db_path)
         document = json.loads(run_status(db_path, "--json"))
@@ -80,10 +79,12 @@ def test_status_shows_the_running_daemons_pid_from_the_lock(
     assert "daemon: not running" in run_status(db_path)
 
 
-def test_status_text_lists_counts_and_upcoming_checks(store: SQLiteStore, db_path: Path) -> None:
+def test_status_text_lists_counts_and_upcoming_checks(
+    store: Store, store_location: Path | str
+) -> None:
     fill(store)
 
-    lines = run_status(db_path, "--next", "2").splitlines()
+    lines = run_status(store_location, "--next", "2").splitlines()
 
     assert "feeds: 3 (3 enabled), 1 due now, 1 failing" in lines
     assert "items: 3 (2 unread)" in lines

@@ -438,7 +438,7 @@ async def test_markup_and_control_characters_from_the_network_are_drawn_inert(
 
 
 async def test_items_stored_by_another_process_appear_and_the_cursor_stays_put(
-    filled: SQLiteStore, db_path: Path
+    filled: SQLiteStore, store_location: Path | str
 ) -> None:
     app = make_app(filled, refresh_every=0.1)
     async with app.run_test(size=SIZE) as pilot:
@@ -450,7 +450,7 @@ async def test_items_stored_by_another_process_appear_and_the_cursor_stays_put(
         before = items.current_item
         total = items.total
         assert before is not None
-        with open_store(db_path) as daemon:  # a second connection, as the daemon has
+        with open_store(store_location) as daemon:  # a second connection, as the daemon has
             news = daemon.get_feed("https://news.example/feed.xml")
             daemon.write_items(
                 news.id, generated_items(7, start=1000, prefix="Late", newest=NOW), now=NOW

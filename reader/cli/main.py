@@ -74,6 +74,9 @@ cli.add_command(stories_cli.stories)
 from reader.cli import start as start_cli  # noqa: E402
 
 cli.add_command(start_cli.start)
+from reader.cli import db as db_cli  # noqa: E402
+
+cli.add_command(db_cli.db)
 # -- end of command registration --------------------------------------------------------------
 
 

@@ -65,7 +65,9 @@ def _start_daemon(app: AppContext) -> subprocess.Popen[bytes] | None:
     if holder is not None:
         click.echo(f"daemon: already running (PID {holder})")
         return None
-    command = [sys.executable, "-m", "reader", "--db", app.location]
+    # The database goes by environment, not argv: a URL may hold a password.
+    environment = {**os.environ, "READER_DB": app.location}
+    command = [sys.executable, "-m", "reader"]
     if app.settings.source is not None:
         command += ["--config", str(app.settings.source)]
     command.append("daemon")
@@ -78,6 +80,7 @@ def _start_daemon(app: AppContext) -> subprocess.Popen[bytes] | None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C in the reader must not reach the daemon directly
+        env=environment,
     )
     click.echo(f"daemon: started (PID {process.pid}), logging to {log_path}")
     return process

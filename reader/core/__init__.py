@@ -15,6 +15,7 @@ from reader.core.reports import SeedsImported, StartUpReport, Status
 from reader.core.session import UpdateSession
 from reader.sources.opml import OPMLImportReport
 from reader.sources.seeds import SeedImportReport
+from reader.store.urls import redact
 
 if TYPE_CHECKING:
     from reader.topic.refresh import RefreshReport
@@ -31,6 +32,7 @@ __all__ = [
     "UpdateSession",
     "database_file",
     "make_reader",
+    "redact",
 ]
 
 

@@ -21,7 +21,7 @@ from reader.core.lock import DaemonLock, daemon_pid
 from reader.core.reports import SeedsImported, StartUpReport, Status
 from reader.core.retention import prune_old_items
 from reader.core.session import UpdateSession
-from reader.exceptions import OPMLError, SeedFileError
+from reader.exceptions import OPMLError, SeedFileError, StorageError
 from reader.models import (
     Feed,
     FeedRemoval,
@@ -39,8 +39,9 @@ from reader.query import QueryNode
 from reader.sources.opml import OPMLImportReport, export_opml, import_opml
 from reader.sources.seeds import import_seeds
 from reader.sources.urls import canonical_feed_url
-from reader.store import open_store
+from reader.store import copy_to_postgres, open_store
 from reader.store.base import Store
+from reader.store.urls import redact
 
 if TYPE_CHECKING:
     from reader.topic import RefreshReport, TopicScorer
@@ -337,6 +338,16 @@ class Reader:
         they never come back); return how many items went. Nothing when `days` is 0."""
         return prune_old_items(self._store, self.settings.retention, now or utc_now())
 
+    def copy_to_postgres(
+        self, target_url: str, *, on_table: Callable[[str, int], None] | None = None
+    ) -> list[tuple[str, int]]:
+        """Copy this SQLite store into an empty PostgreSQL database, every count checked
+        (`reader db migrate`); return the rows copied per table."""
+        path = database_file(self.location) if self.location is not None else None
+        if path is None:
+            raise StorageError("reader db migrate copies an SQLite store: name its file with --db")
+        return copy_to_postgres(path, target_url, on_table=on_table)
+
     def daemon_lock(self) -> DaemonLock | None:
         """The lock that makes one daemon per database file; None for a database server,
         which several daemons may share."""
@@ -352,7 +363,7 @@ class Reader:
         """The daemon, feed and item counts, and the next `next_checks` scheduled checks."""
         now = now or utc_now()
         return Status(
-            location=self.location or "",
+            location=redact(self.location or ""),
             daemon_pid=self.daemon_pid(),
             stats=self._store.stats(now),
             next_checks=tuple(self.get_scheduled_feeds(limit=next_checks) if next_checks else ()),

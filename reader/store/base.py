@@ -35,6 +35,12 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connection."""
 
+    def __enter__(self) -> Store:
+        """Use as a context manager that closes the store on exit."""
+        ...
+
+    def __exit__(self, *_: object) -> None: ...
+
     # -- feeds (sources) -------------------------------------------------------------------
 
     def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:

@@ -1,0 +1,124 @@
+"""`PostgresStore`: the shared-database backend of the `Store` API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+
+from reader.models import StoreStats
+from reader.store.postgres._db import Database, from_db, to_db
+from reader.store.postgres.search import SearchMixin
+from reader.store.postgres.tags import TagsMixin
+from reader.store.postgres.topic import TopicMixin
+
+
+class PostgresStore(TopicMixin, TagsMixin, SearchMixin):
+    """The store in one PostgreSQL database, shared by every reader and daemon pointed at it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._db = Database(url)
+
+    @property
+    def location(self) -> str:
+        """The database URL without its password."""
+        return self._db.display
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def get_meta(self, key: str) -> str | None:
+        def work(conn: psycopg.Connection) -> str | None:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return self._db.read(work)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        def work(conn: psycopg.Connection) -> None:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = %s", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+        self._db.write(work)
+
+    def change_counter(self) -> int:
+        def work(conn: psycopg.Connection) -> int:
+            row = conn.execute("SELECT counter FROM changes").fetchone()
+            assert row is not None
+            return int(row[0])
+
+        return self._db.read(work)
+
+    def stats(self, now: datetime) -> StoreStats:
+        def work(conn: psycopg.Connection) -> StoreStats:
+            feeds = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE enabled),"
+                " count(*) FILTER (WHERE enabled AND (next_check IS NULL OR next_check <= %s)),"
+                " count(*) FILTER (WHERE error_count > 0 OR NOT enabled), max(last_checked)"
+                " FROM sources WHERE kind = 'feed'",
+                (to_db(now),),
+            ).fetchone()
+            items = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE NOT read) FROM items"
+            ).fetchone()
+            assert feeds is not None and items is not None
+            return StoreStats(
+                feeds=int(feeds[0]),
+                feeds_enabled=int(feeds[1]),
+                feeds_due=int(feeds[2]),
+                feeds_failing=int(feeds[3]),
+                items=int(items[0]),
+                unread=int(items[1]),
+                last_update=from_db(feeds[4]),
+            )
+
+        return self._db.read_consistent(work)
+
+    def integrity_check(self) -> str:
+        """Every item's index entry matches its text and source name; no stray rows.
+
+        PostgreSQL guards its own pages (checksums, WAL) and our keys (constraints); what it
+        cannot know is whether the search index still says what the items say.
+        """
+        checks = (
+            (
+                "items whose search index is stale",
+                "SELECT count(*) FROM items i JOIN sources s ON s.id = i.source_id"
+                " WHERE i.search IS DISTINCT FROM reader_item_search(i.title, i.author,"
+                " coalesce(s.user_title, s.title, s.url), i.source_names, i.text)",
+            ),
+            (
+                "items in stories that do not exist",
+                "SELECT count(*) FROM items i WHERE i.story_id IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = i.story_id)",
+            ),
+            (
+                "items that are also tombstones",
+                "SELECT count(*) FROM items i JOIN deleted_items d"
+                " ON d.source_id = i.source_id AND d.identity = i.identity",
+            ),
+        )
+
+        def work(conn: psycopg.Connection) -> list[str]:
+            problems: list[str] = []
+            for what, sql in checks:
+                row = conn.execute(sql).fetchone()
+                if row is not None and int(row[0]):
+                    problems.append(f"{row[0]} {what}")
+            return problems
+
+        problems = self._db.read_consistent(work)
+        return "\n".join(problems) if problems else "ok"

@@ -1,0 +1,285 @@
+"""What only the PostgreSQL backend has: connections that come back, its search syntax
+compiled to tsquery, notifications, the schema version, and the copy from SQLite."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from reader.cli.main import cli
+from reader.exceptions import InvalidSearchQueryError, StorageError
+from reader.models import FeedUpdate, ItemFilter, SortOrder
+from reader.store import PostgresStore, SQLiteStore, Store, open_store
+from reader.store.postgres.importer import TABLES
+from reader.store.postgres.schema import SCHEMA_VERSION
+from reader.store.postgres.tsquery import compile_query
+from tests.pg_cluster import PostgresCluster, free_port
+from tests.test_store import item
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def pg(pg_url: str) -> PostgresStore:
+    with open_store(pg_url) as opened:
+        assert isinstance(opened, PostgresStore)
+        yield opened
+
+
+def terminate_other_connections(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+def test_an_unreachable_server_at_start_is_one_clear_error() -> None:
+    url = f"postgresql://nobody@127.0.0.1:{free_port()}/reader"
+    with pytest.raises(StorageError, match=r"^cannot use the PostgreSQL database .*refused"):
+        open_store(url)
+
+
+def test_the_password_never_shows_in_errors() -> None:
+    url = f"postgresql://someone:s3cret@127.0.0.1:{free_port()}/reader"
+    with pytest.raises(StorageError) as caught:
+        open_store(url)
+    assert "s3cret" not in str(caught.value) and "someone:***@" in str(caught.value)
+
+
+def test_dropped_connections_are_replaced_with_one_log_line_and_nothing_lost(
+    pg: PostgresStore, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = pg.add_feed("https://example.com/feed")
+    pg.write_items(feed.id, [item("a")], now=NOW)
+    assert terminate_other_connections(pg_url) >= 1
+    with caplog.at_level(logging.WARNING, logger="reader.store.postgres"):
+        counts = pg.write_items(feed.id, [item("a"), item("b")], now=NOW)
+        assert pg.count_items() == 2
+    assert (counts.new, counts.updated) == (1, 0)
+    lines = [r.getMessage() for r in caplog.records if "reconnected" in r.getMessage()]
+    assert len(lines) == 1 and "database connection lost" in lines[0]
+
+
+def test_a_server_restart_mid_use_is_survived(
+    pg_cluster: PostgresCluster, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if os.environ.get("READER_TEST_PG_URL"):
+        pytest.skip("restarts only the test suite's own cluster")
+    with open_store(pg_url) as store:
+        feed = store.add_feed("https://example.com/feed")
+        restart = threading.Thread(target=pg_cluster.restart)
+        written = 0
+        with caplog.at_level(logging.WARNING, logger="reader.store.postgres"):
+            restart.start()
+            while restart.is_alive() or written < 5:  # writes go on through the restart
+                store.write_items(feed.id, [item(f"i{written}")], now=NOW)
+                written += 1
+        restart.join()
+        assert store.count_items() == written
+        assert store.integrity_check() == "ok"
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "reconnected" in lines[0], lines
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "compiled"),
+    [
+        ("liaison office", "('liaison' & 'office')"),
+        ('"Asia Desk" weather', "('Asia Desk' & 'weather')"),
+        ("liais*", "'liais':*"),
+        ("source:second edited", "('second':B & 'edited')"),
+        ('title:"nato summit"*', "'nato summit':*A"),
+        ("a OR b c", "('a' | ('b' & 'c'))"),
+        ("a NOT b", "('a' & !'b')"),
+        ("(a OR b) AND c", "(('a' | 'b') & 'c')"),
+        ("NEAR(tokyo nato, 5)", "('tokyo' & 'nato')"),
+        ("it's Indo-Pacific", "('it''s' & 'Indo-Pacific')"),
+        ('"say ""hi"""', "'say \"hi\"'"),
+        ("author:(smith OR jones)", "('smith':C | 'jones':C)"),
+    ],
+)
+def test_the_search_syntax_compiles_to_tsquery(query: str, compiled: str) -> None:
+    assert compile_query(query) == compiled
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ('"unclosed', "unterminated string"),
+        ("a OR", "ends too early"),
+        ("(a b", "ends too early"),
+        ("a b)", 'near ")"'),
+        ("colour:red", "no such column: colour"),
+        ("NOT a", 'near "NOT"'),
+    ],
+)
+def test_malformed_queries_say_what_is_wrong(query: str, reason: str) -> None:
+    with pytest.raises(InvalidSearchQueryError, match=re.escape(reason)):
+        compile_query(query)
+
+
+def test_search_finds_stop_words_and_folds_accents_as_sqlite_does(store: Store) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    store.write_items(
+        feed.id,
+        [item("band", title="The Who live"), item("cafe", title="Café talks in Zürich")],
+        now=NOW,
+    )
+    assert [h.item.identity for h in store.search('"the who"')] == ["band"]
+    assert [h.item.identity for h in store.search("cafe zurich")] == ["cafe"]
+
+
+def test_search_stems_english_words_on_both_backends(store: Store) -> None:
+    feed = store.add_feed("https://example.com/feed")
+    store.write_items(feed.id, [item("a", text="ministers were meeting on sanctions")], now=NOW)
+    assert [h.item.identity for h in store.search("minister meets sanction")] == ["a"]
+
+
+def test_integrity_check_finds_a_stale_search_index(pg: PostgresStore, pg_url: str) -> None:
+    feed = pg.add_feed("https://example.com/feed")
+    pg.write_items(feed.id, [item("a"), item("b")], now=NOW)
+    assert pg.integrity_check() == "ok"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE items SET search = to_tsvector('simple', 'nonsense') WHERE id = 1")
+    assert pg.integrity_check() == "1 items whose search index is stale"
+
+
+# -- schema and notification ------------------------------------------------------------------
+
+
+def test_a_database_from_a_newer_program_is_refused(pg: PostgresStore, pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION + 1,))
+    try:
+        with pytest.raises(StorageError, match="newer than this program"):
+            open_store(pg_url)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))
+
+
+def test_every_write_notifies_listeners_after_commit(pg: PostgresStore, pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as listener:
+        listener.execute("LISTEN reader_changes")
+        before = pg.change_counter()
+        pg.add_feed("https://example.com/feed")
+        heard = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    assert heard == [str(before + 1)] and pg.change_counter() == before + 1
+
+
+def test_two_stores_writing_one_feed_at_once_never_duplicate(pg_url: str) -> None:
+    with open_store(pg_url) as one, open_store(pg_url) as two:
+        feed = one.add_feed("https://example.com/feed")
+        batch = [item(f"n{n}") for n in range(50)]
+        results: list[int] = []
+        threads = [
+            threading.Thread(
+                target=lambda s=s: results.append(s.write_items(feed.id, batch, now=NOW).new)
+            )
+            for s in (one, two)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [0, 50] and one.count_items() == 50
+
+
+# -- the copy from SQLite ---------------------------------------------------------------------
+
+
+def fill_everything(store: Store) -> None:
+    """Feeds with tags, items with marks, tags, scores, a story, a tombstone, meta."""
+    one = store.add_feed("https://one.example/feed", title="One", tags=["Asia"])
+    two = store.add_feed("https://two.example/feed")
+    store.update_feed(
+        two.url, FeedUpdate(checked=NOW, title="Two", next_check=NOW + timedelta(hours=1))
+    )
+    store.write_items(one.id, [item(x, published=NOW - timedelta(days=3)) for x in "abcd"], now=NOW)
+    store.write_items(two.id, [item("e", source_names=("Reuters", "AP"))], now=NOW)
+    ids = {i.identity: i.id for i in store.get_items()}
+    store.mark_items([ids["a"], ids["b"]], read=True)
+    store.mark_items([ids["c"]], starred=True)
+    store.add_tags(ids["d"], ["Japan", "liaison office"])
+    store.set_scores({ids["a"]: (0.9, ["nato", "japan"]), ids["e"]: (0.4, [])})
+    store.set_stories([("Same event", [ids["c"], ids["e"]])])
+    store.prune_items(NOW + timedelta(days=1))  # "a" and "b" become tombstones
+    store.seeds_source()
+    store.set_meta("topic.profile", "abc123")
+
+
+def snapshot(store: Store) -> dict[str, object]:
+    """Everything a user can see through the store API."""
+    feeds = store.get_feeds(include_seeds=True)
+    return {
+        "feeds": feeds,
+        "items": store.get_items(sort=SortOrder.OLDEST, with_content=True),
+        "tags": store.get_tags(),
+        "stories": store.get_stories(min_sources=1),
+        "versions": {f.url: store.get_item_versions(f.id) for f in feeds},
+        "meta": store.get_meta("topic.profile"),
+        "search": sorted(h.item.id for h in store.search("text")),  # ranks differ by backend
+    }
+
+
+def test_db_migrate_copies_everything_and_the_copy_reads_the_same(
+    db_path: Path, pg_url: str
+) -> None:
+    with SQLiteStore(db_path) as lite:
+        fill_everything(lite)
+        before = snapshot(lite)
+
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "db", "migrate", "--to", pg_url])
+
+    assert result.exit_code == 0, result.output
+    assert "items: 3 rows" in result.output and "deleted_items: 2 rows" in result.output
+    with open_store(pg_url) as pg:
+        assert snapshot(pg) == before
+        assert pg.integrity_check() == "ok"
+        assert pg.count_items(ItemFilter(starred=True)) == 1
+        feed = pg.get_feed("https://two.example/feed")
+        pg.write_items(feed.id, [item("f")], now=NOW)  # new ids follow the copied ones
+        assert pg.get_item_ids(feed.id)["f"] > max(i.id for i in before["items"])  # type: ignore[attr-defined]
+
+
+def test_db_migrate_refuses_a_target_that_holds_feeds_and_keeps_it(
+    db_path: Path, pg: PostgresStore, pg_url: str
+) -> None:
+    with SQLiteStore(db_path) as lite:
+        lite.add_feed("https://one.example/feed")
+    pg.add_feed("https://already.example/feed")
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "db", "migrate", "--to", pg_url])
+    assert isinstance(result.exception, StorageError)
+    assert "is not empty (sources: 1 rows); copy into an empty database" in str(result.exception)
+    assert [f.url for f in pg.get_feeds()] == ["https://already.example/feed"]
+
+
+def test_the_copy_names_every_sqlite_table(db_path: Path) -> None:
+    import sqlite3
+
+    SQLiteStore(db_path).close()
+    conn = sqlite3.connect(db_path)
+    tables = {
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not r[0].startswith(("sqlite_", "items_fts"))
+    }
+    conn.close()
+    assert tables == {t.name for t in TABLES}
