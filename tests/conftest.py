@@ -54,6 +54,14 @@ def pg_server_url(request: pytest.FixtureRequest) -> str:
     return cluster.create_database("reader_test")
 
 
+def fresh_pg_database(request: pytest.FixtureRequest, name: str) -> str:
+    """A new, empty database `name` in the session's own cluster, for a longer-lived store."""
+    if os.environ.get("READER_TEST_PG_URL"):
+        pytest.skip("needs the test session's own PostgreSQL cluster (READER_TEST_PG_URL is set)")
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(name)
+
+
 @pytest.fixture
 def pg_url(pg_server_url: str) -> str:
     """The test database, emptied: every table but the schema version, ids from 1 again."""

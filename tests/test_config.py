@@ -51,7 +51,7 @@ def test_a_database_url_wins_over_the_path_and_reader_db_over_both(
     settings = load_settings(write(tmp_path, f'[database]\npath = "data/r.db"\nurl = "{url}"\n'))
     assert settings.db_location == url
     monkeypatch.setenv("READER_DB", str(tmp_path / "env.db"))
-    assert settings.db_location == tmp_path / "env.db"
+    assert settings.db_location == str(tmp_path / "env.db")
     monkeypatch.setenv("READER_DB", "postgresql://other@db.example/other")
     assert settings.db_location == "postgresql://other@db.example/other"
 

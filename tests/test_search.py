@@ -31,7 +31,7 @@ from reader.query import (
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore, open_store
 
-from .conftest import CORPUS, SEEDS_DIR, needs_corpus
+from .conftest import BACKENDS, CORPUS, SEEDS_DIR, fresh_pg_database, needs_corpus
 from .test_cli import assert_user_error, run
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -121,10 +121,15 @@ def test_the_syntax_text_fits_78_columns_and_names_every_operator() -> None:
 # -- the store (real SQLite, real text) ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def news_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteStore]:
-    """The seeds and, when the corpus is here, two real news feeds."""
-    with open_store(tmp_path_factory.mktemp("search") / "reader.db") as store:
+@pytest.fixture(scope="module", params=BACKENDS)
+def news_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SQLiteStore]:
+    """The seeds and, when the corpus is here, two real news feeds (once per backend)."""
+    location: Path | str = tmp_path_factory.mktemp("search") / "reader.db"
+    if request.param == "postgresql":
+        location = fresh_pg_database(request, "search_news")
+    with open_store(location) as store:
         import_seeds(store, SEEDS_DIR)
         for relative in NEWS_FEEDS if CORPUS.is_dir() else ():
             url = f"https://news.example/{Path(relative).name}"

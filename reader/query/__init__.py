@@ -15,14 +15,17 @@ from reader.query.nodes import (
     Phrase,
     QueryNode,
     Term,
+    normalize_exclusions,
     positive_words,
 )
 from reader.query.parser import parse_query
-from reader.query.syntax import SEARCH_SYNTAX
+from reader.query.syntax import NEGATION_IN_OR, SEARCH_SYNTAX, UNRUNNABLE
 
 __all__ = [
+    "NEGATION_IN_OR",
     "SEARCH_SYNTAX",
     "TEXT_FIELDS",
+    "UNRUNNABLE",
     "And",
     "Field",
     "Near",
@@ -31,6 +34,7 @@ __all__ = [
     "Phrase",
     "QueryNode",
     "Term",
+    "normalize_exclusions",
     "parse_query",
     "positive_words",
 ]

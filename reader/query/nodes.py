@@ -85,3 +85,23 @@ def positive_words(node: QueryNode) -> Iterator[str]:
     elif isinstance(node, And | Or):
         for part in node.parts:
             yield from positive_words(part)
+
+
+def normalize_exclusions(node: QueryNode) -> QueryNode:
+    """Groups of nothing but exclusions become one exclusion (De Morgan), bottom up.
+
+    A tree that is then one `Not` asks for every item but those (backends list them newest
+    first); any other `Not` is part of a group that also has something to match.
+    """
+    if isinstance(node, Field):
+        return Field(node.name, normalize_exclusions(node.query))
+    if isinstance(node, Not):
+        inner = normalize_exclusions(node.query)
+        return inner.query if isinstance(inner, Not) else Not(inner)
+    if isinstance(node, And | Or):
+        parts = tuple(normalize_exclusions(p) for p in node.parts)
+        if all(isinstance(p, Not) for p in parts):
+            inners = tuple(p.query for p in parts if isinstance(p, Not))
+            return Not(Or(inners) if isinstance(node, And) else And(inners))
+        return type(node)(parts)
+    return node

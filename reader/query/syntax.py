@@ -13,3 +13,12 @@ Asia-Pacific, U.S. and it's are found as written.
   NEAR(a b, 5)       the words within 5 words of each other
 Operators are upper case: or, and, not in lower case are words."""
 """Every line fits in 78 columns."""
+
+NEGATION_IN_OR = (
+    "a word left out with - or NOT needs a word to be left out of, in the same group:"
+    " write (a OR b) -c, not a OR -c"
+)
+"""The hint for an exclusion as one side of OR, which no backend runs."""
+
+UNRUNNABLE = "the search could not be run as written; try fewer operators (see the search help)"
+"""The hint should a backend ever refuse a compiled query (the user never sees its message)."""

@@ -8,8 +8,9 @@ import psycopg
 
 from reader.exceptions import InvalidSearchQueryError
 from reader.models import SearchHit
+from reader.query import UNRUNNABLE, QueryNode, parse_query
 from reader.store.postgres._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
-from reader.store.postgres.tsquery import compile_query
+from reader.store.postgres.tsquery import compile_tsquery
 
 # ts_rank's weights are {D, C, B, A}: body 1, author 2, source 2, title 10, as SQLite's bm25.
 _WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
@@ -20,8 +21,9 @@ _HEADLINE = (
     f'StartSel="{_OPEN}", StopSel="{_CLOSE}", MaxWords=24, MinWords=12, ShortWord=0,'
     ' MaxFragments=1, FragmentDelimiter=" … "'
 )
+_SNIPPET_CHARS = 160
 
-_SQL = f"""
+_MATCHING = f"""
     WITH q AS (SELECT to_tsquery('reader_english', %(query)s) AS query),
     hits AS (
         SELECT i.id, ts_rank(%(weights)s, i.search, q.query, 1) AS rank
@@ -38,19 +40,30 @@ _SQL = f"""
     ORDER BY h.rank DESC, i.id DESC
 """
 
+# Only exclusions (`NOT nato`): every other item, newest first, its text's start.
+_EXCLUDING = f"""
+    SELECT {ITEM_COLUMNS_LIGHT},
+        substr(coalesce(i.summary, i.text, ''), 1, {_SNIPPET_CHARS}), 0.0
+    FROM items i JOIN sources s ON s.id = i.source_id
+    WHERE NOT (i.search @@ to_tsquery('reader_english', %(query)s))
+    ORDER BY i.sort_date DESC, i.id DESC
+    LIMIT %(limit)s
+"""
+
 
 class SearchMixin(StoreBase):
     def search(
         self,
-        query: str,
+        query: str | QueryNode,
         *,
         limit: int = 50,
         highlight: tuple[str, str] = ("[", "]"),
     ) -> list[SearchHit]:
-        if not query.strip():
-            raise InvalidSearchQueryError(query, "the query is empty")
+        text = query if isinstance(query, str) else repr(query)
+        compiled = compile_tsquery(parse_query(query) if isinstance(query, str) else query, text)
+        sql = _EXCLUDING if compiled.excluding else _MATCHING
         params = {
-            "query": compile_query(query),
+            "query": compiled.expression,
             "weights": _WEIGHTS,
             "limit": limit,
             "headline": _HEADLINE,
@@ -58,11 +71,12 @@ class SearchMixin(StoreBase):
 
         def work(conn: psycopg.Connection) -> list[Any]:
             try:
-                return conn.execute(_SQL, params).fetchall()
-            except psycopg.errors.SyntaxError as exc:  # to_tsquery refused what we compiled
-                raise InvalidSearchQueryError(query, str(exc).splitlines()[0]) from None
+                return conn.execute(sql, params).fetchall()
+            except psycopg.errors.SyntaxError:
+                # The compiled text is always valid tsquery; should it ever not be, the user
+                # gets a hint, not the database's message.
+                raise InvalidSearchQueryError(text, UNRUNNABLE) from None
 
-        rows = self._db.read(work)
         start, end = highlight
         return [
             SearchHit(
@@ -70,5 +84,5 @@ class SearchMixin(StoreBase):
                 snippet=str(r[-2]).replace(_OPEN, start).replace(_CLOSE, end),
                 rank=float(r[-1]),
             )
-            for r in rows
+            for r in self._db.read(work)
         ]

@@ -1,191 +1,75 @@
-"""The search syntax compiled to a PostgreSQL `tsquery`, so both backends take the same queries.
+"""A query tree (`reader.query`) compiled to text for PostgreSQL's `to_tsquery`.
 
-The syntax is SQLite FTS5's: words (all must match), ``"a phrase"``, ``pref*``, ``AND``,
-``OR``, ``NOT`` (binary: ``a NOT b``), parentheses, ``NEAR(a b)`` and column filters
-(``title:``, ``author:``, ``source:``, ``body:``). It is compiled to text for `to_tsquery`,
-which stems each word with the index's own configuration. Structural mistakes (an unclosed
-quote or parenthesis, an operator with nothing on one side, an unknown column) are
-`InvalidSearchQueryError`, as on SQLite; punctuation inside a word is forgiven. ``NEAR``
-asks only that its phrases all occur (PostgreSQL has no "within N words" operator).
+Every word goes to `to_tsquery` as a quoted operand, so PostgreSQL splits and stems it with
+the index's own configuration: ``Asia-Pacific`` and ``"a phrase"`` become phrases of their
+lexemes (``<->``), and nothing a user types can be read as tsquery syntax. Only the tree's own
+operators are written out. A field limits its words to the weight its column is indexed
+under (``title:nato`` is ``'nato':A``). An exclusion as one side of OR gets the same hint as
+on SQLite; ``NEAR(a b, N)`` asks only that all its words occur.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from reader.exceptions import InvalidSearchQueryError
+from reader.query import (
+    NEGATION_IN_OR,
+    And,
+    Field,
+    Near,
+    Not,
+    Or,
+    Phrase,
+    QueryNode,
+    Term,
+    normalize_exclusions,
+)
 from reader.store.postgres.schema import WEIGHT_OF_COLUMN
-
-_KEYWORDS = frozenset({"AND", "OR", "NOT"})
-_TOKEN = re.compile(r'\s*(?:(?P<quote>")|(?P<punct>[():*,+^])|(?P<word>[^\s"():*,+^]+))')
 
 
 @dataclass(frozen=True)
-class _Token:
-    kind: str
-    """``word``, ``phrase``, or the punctuation itself."""
-    text: str
+class TsQuery:
+    """What to run: items matching `expression`, or (`excluding`) every item that does not."""
+
+    expression: str
+    excluding: bool = False
 
 
-def _tokens(query: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(query):
-        if query[pos:].strip() == "":
-            break
-        match = _TOKEN.match(query, pos)
-        assert match is not None  # every non-space character starts some token
-        if match.group("quote"):
-            text, pos = _phrase(query, match.end())
-            tokens.append(_Token("phrase", text))
-            continue
-        pos = match.end()
-        if match.group("punct"):
-            tokens.append(_Token(match.group("punct"), match.group("punct")))
-        else:
-            tokens.append(_Token("word", match.group("word")))
-    return tokens
+def compile_tsquery(node: QueryNode, text: str) -> TsQuery:
+    """The `to_tsquery` form of `node` (parsed from `text`)."""
+    node = normalize_exclusions(node)
+    if _negation_in_or(node):
+        raise InvalidSearchQueryError(text, NEGATION_IN_OR)
+    if isinstance(node, Not):  # only exclusions: everything else, newest first
+        return TsQuery(_expression(node.query, ""), excluding=True)
+    return TsQuery(_expression(node, ""))
 
 
-def _phrase(query: str, start: int) -> tuple[str, int]:
-    """The text of a quoted phrase starting after its quote, and where it ends (``""`` is
-    a quote inside it, as in FTS5)."""
-    parts: list[str] = []
-    pos = start
-    while True:
-        end = query.find('"', pos)
-        if end < 0:
-            raise _error(query, "unterminated string")
-        parts.append(query[pos:end])
-        if query.startswith('"', end + 1):
-            parts.append('"')
-            pos = end + 2
-            continue
-        return "".join(parts), end + 1
+def _negation_in_or(node: QueryNode) -> bool:
+    if isinstance(node, Or) and any(isinstance(p, Not) for p in node.parts):
+        return True
+    if isinstance(node, And | Or):
+        return any(_negation_in_or(p) for p in node.parts)
+    if isinstance(node, Field | Not):
+        return _negation_in_or(node.query)
+    return False
 
 
-def _error(query: str, reason: str) -> InvalidSearchQueryError:
-    return InvalidSearchQueryError(query, reason)
+def _operand(word: Term | Phrase, weight: str) -> str:
+    escaped = word.text.replace("\\", "\\\\").replace("'", "''")
+    label = ("*" if word.prefix else "") + weight
+    return f"'{escaped}'" + (f":{label}" if label else "")
 
 
-def _literal(text: str, *, prefix: bool, weight: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("'", "''")
-    suffix = ("*" if prefix else "") + weight
-    return f"'{escaped}'" + (f":{suffix}" if suffix else "")
-
-
-class _Parser:
-    """Recursive descent over the tokens: OR binds loosest, then AND (or adjacency), then NOT."""
-
-    def __init__(self, query: str) -> None:
-        self.query = query
-        self.tokens = _tokens(query)
-        self.pos = 0
-
-    def parse(self) -> str:
-        if not self.tokens:
-            raise _error(self.query, "the query is empty")
-        result = self._or("")
-        if self.pos < len(self.tokens):
-            raise _error(self.query, f'syntax error near "{self.tokens[self.pos].text}"')
-        return result
-
-    def _peek(self) -> _Token | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def _take(self) -> _Token:
-        token = self._peek()
-        if token is None:
-            raise _error(self.query, "the query ends too early")
-        self.pos += 1
-        return token
-
-    def _is_keyword(self, token: _Token | None, *names: str) -> bool:
-        return token is not None and token.kind == "word" and token.text in names
-
-    def _or(self, weight: str) -> str:
-        parts = [self._and(weight)]
-        while self._is_keyword(self._peek(), "OR"):
-            self.pos += 1
-            parts.append(self._and(weight))
-        return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
-
-    def _and(self, weight: str) -> str:
-        parts = [self._not(weight)]
-        while True:
-            token = self._peek()
-            if token is None or token.kind == ")" or self._is_keyword(token, "OR"):
-                break
-            if self._is_keyword(token, "AND"):
-                self.pos += 1
-            parts.append(self._not(weight))
-        return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
-
-    def _not(self, weight: str) -> str:
-        result = self._unary(weight)
-        while self._is_keyword(self._peek(), "NOT"):
-            self.pos += 1
-            result = f"({result} & !{self._unary(weight)})"
-        return result
-
-    def _unary(self, weight: str) -> str:
-        token = self._take()
-        following = self._peek()
-        if token.kind == "word" and following is not None and following.kind == ":":
-            column = token.text.lower()
-            if column not in WEIGHT_OF_COLUMN:
-                raise _error(self.query, f"no such column: {token.text}")
-            self.pos += 1
-            return self._primary(self._take(), WEIGHT_OF_COLUMN[column])
-        return self._primary(token, weight)
-
-    def _primary(self, token: _Token, weight: str) -> str:
-        if token.kind == "(":
-            inner = self._or(weight)
-            if self._take().kind != ")":
-                raise _error(self.query, "unbalanced parentheses")
-            return inner
-        if token.kind == "word" and token.text == "NEAR" and self._peek_kind("("):
-            return self._near(weight)
-        if token.kind == "word" and token.text in _KEYWORDS | {"NEAR"}:
-            raise _error(self.query, f'syntax error near "{token.text}"')
-        if token.kind in ("word", "phrase"):
-            prefix = self._peek_kind("*")
-            if prefix:
-                self.pos += 1
-            return _literal(token.text, prefix=prefix, weight=weight)
-        raise _error(self.query, f'syntax error near "{token.text}"')
-
-    def _peek_kind(self, kind: str) -> bool:
-        token = self._peek()
-        return token is not None and token.kind == kind
-
-    def _near(self, weight: str) -> str:
-        self.pos += 1  # the parenthesis
-        parts: list[str] = []
-        while True:
-            token = self._take()
-            if token.kind == ")":
-                break
-            if token.kind == ",":  # the distance: PostgreSQL cannot use it
-                distance = self._take()
-                if distance.kind != "word" or not distance.text.isdigit():
-                    raise _error(self.query, "expected a number after the comma in NEAR")
-                if self._take().kind != ")":
-                    raise _error(self.query, "unbalanced parentheses")
-                break
-            if token.kind not in ("word", "phrase"):
-                raise _error(self.query, f'syntax error near "{token.text}"')
-            prefix = self._peek_kind("*")
-            if prefix:
-                self.pos += 1
-            parts.append(_literal(token.text, prefix=prefix, weight=weight))
-        if not parts:
-            raise _error(self.query, "NEAR needs at least one phrase")
-        return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
-
-
-def compile_query(query: str) -> str:
-    """The `to_tsquery` text for a query in the search syntax; raise on malformed queries."""
-    return _Parser(query).parse()
+def _expression(node: QueryNode, weight: str) -> str:
+    if isinstance(node, Term | Phrase):
+        return _operand(node, weight)
+    if isinstance(node, Near):
+        return "(" + " & ".join(_operand(w, weight) for w in node.words) + ")"
+    if isinstance(node, Field):
+        return _expression(node.query, WEIGHT_OF_COLUMN[node.name])
+    if isinstance(node, Not):
+        return "!" + _expression(node.query, weight)
+    joiner = " & " if isinstance(node, And) else " | "
+    return "(" + joiner.join(_expression(p, weight) for p in node.parts) + ")"

@@ -10,11 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reader.exceptions import InvalidSearchQueryError
-from reader.query import And, Field, Near, Not, Or, Phrase, QueryNode, Term
-
-NEGATION_IN_OR = (
-    "a word left out with - or NOT needs a word to be left out of, in the same group:"
-    " write (a OR b) -c, not a OR -c"
+from reader.query import (
+    NEGATION_IN_OR,
+    And,
+    Field,
+    Near,
+    Not,
+    Or,
+    Phrase,
+    QueryNode,
+    Term,
+    normalize_exclusions,
 )
 
 
@@ -32,29 +38,13 @@ class _NotRunnable(Exception):
 
 def compile_match(node: QueryNode, text: str) -> FtsMatch:
     """The FTS5 form of `node` (parsed from `text`); `InvalidSearchQueryError` if FTS5 cannot."""
-    node = _normalize(node)
+    node = normalize_exclusions(node)
     try:
         if isinstance(node, Not):  # only exclusions: everything else, newest first
             return FtsMatch(_expression(node.query), excluding=True)
         return FtsMatch(_expression(node))
     except _NotRunnable:
         raise InvalidSearchQueryError(text, NEGATION_IN_OR) from None
-
-
-def _normalize(node: QueryNode) -> QueryNode:
-    """Groups of nothing but exclusions become one exclusion (De Morgan), bottom up."""
-    if isinstance(node, Field):
-        return Field(node.name, _normalize(node.query))
-    if isinstance(node, Not):
-        inner = _normalize(node.query)
-        return inner.query if isinstance(inner, Not) else Not(inner)
-    if isinstance(node, And | Or):
-        parts = tuple(_normalize(p) for p in node.parts)
-        if all(isinstance(p, Not) for p in parts):
-            inners = tuple(p.query for p in parts if isinstance(p, Not))
-            return Not(Or(inners) if isinstance(node, And) else And(inners))
-        return type(node)(parts)
-    return node
 
 
 def _string(text: str) -> str:

@@ -6,11 +6,9 @@ import sqlite3
 
 from reader.exceptions import InvalidSearchQueryError, StorageError
 from reader.models import SearchHit
-from reader.query import QueryNode, parse_query
+from reader.query import UNRUNNABLE, QueryNode, parse_query
 from reader.store.sqlite._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
 from reader.store.sqlite.fts import compile_match
-
-UNRUNNABLE = "the search could not be run as written; try fewer operators (see the search help)"
 
 _SNIPPET_CHARS = 160
 
