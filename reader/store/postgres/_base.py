@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 
 from reader.exceptions import FeedNotFoundError
-from reader.models import Feed, Item, SourceKind, Validators
+from reader.models import Feed, Item
+from reader.store import rows
 from reader.store.postgres._db import Database, from_db
 
 FEED_COLUMNS = """
@@ -33,105 +34,19 @@ ITEM_COLUMNS_LIGHT = """
 ITEM_COLUMNS_FULL = ITEM_COLUMNS_LIGHT + ", i.content_html, i.text, i.summary"
 
 
-def sorted_tags(names: Sequence[str] | None) -> tuple[str, ...]:
-    return tuple(sorted(names or (), key=str.casefold))
+_CODEC = rows.RowCodec(
+    time=from_db,
+    tags=rows.sorted_tags,
+    texts=lambda values: tuple(values or ()),
+)
 
 
 def feed_from_row(row: Sequence[Any], counts: tuple[int, int] = (0, 0)) -> Feed:
-    (
-        id_,
-        url,
-        kind,
-        title,
-        user_title,
-        link,
-        added,
-        enabled,
-        disabled_reason,
-        etag,
-        last_modified,
-        body_hash,
-        last_checked,
-        last_updated,
-        next_check,
-        last_error,
-        error_count,
-        update_interval,
-        ttl,
-        tags,
-    ) = row[:20]
-    return Feed(
-        id=int(id_),
-        url=str(url),
-        kind=SourceKind(kind),
-        title=title,
-        user_title=user_title,
-        link=link,
-        tags=sorted_tags(tags),
-        added=from_db(added),
-        enabled=bool(enabled),
-        disabled_reason=disabled_reason,
-        validators=Validators(etag=etag, last_modified=last_modified),
-        body_hash=body_hash,
-        last_checked=from_db(last_checked),
-        last_updated=from_db(last_updated),
-        next_check=from_db(next_check),
-        last_error=last_error,
-        error_count=int(error_count),
-        update_interval=update_interval,
-        ttl=ttl,
-        item_count=counts[0],
-        unread_count=counts[1],
-    )
+    return rows.feed_from_row(row, _CODEC, counts)
 
 
 def item_from_row(row: Sequence[Any], *, with_content: bool) -> Item:
-    (
-        id_,
-        source_id,
-        source_name,
-        identity,
-        title,
-        link,
-        author,
-        published,
-        updated,
-        first_seen,
-        source_names,
-        read,
-        starred,
-        score,
-        score_terms,
-        story_id,
-        tags,
-        story_size,
-    ) = row[:18]
-    content_html = text = summary = None
-    if with_content:
-        content_html, text, summary = row[18:21]
-    return Item(
-        id=int(id_),
-        source_id=int(source_id),
-        source=str(source_name),
-        identity=str(identity),
-        title=title,
-        link=link,
-        author=author,
-        published=from_db(published),
-        updated=from_db(updated),
-        first_seen=from_db(first_seen),
-        content_html=content_html,
-        text=text,
-        summary=summary,
-        source_names=tuple(source_names or ()),
-        read=bool(read),
-        starred=bool(starred),
-        tags=sorted_tags(tags),
-        score=score,
-        score_terms=tuple(score_terms or ()),
-        story_id=story_id,
-        story_size=int(story_size),
-    )
+    return rows.item_from_row(row, _CODEC, with_content=with_content)
 
 
 def text_list(values: Sequence[str]) -> list[str] | None:

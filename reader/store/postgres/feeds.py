@@ -11,6 +11,7 @@ from reader.exceptions import FeedExistsError, FeedNotFoundError
 from reader.models import SEEDS_SOURCE_TITLE, SEEDS_SOURCE_URL, Feed, FeedUpdate, SourceKind
 from reader.store.postgres._base import FEED_COLUMNS, StoreBase, feed_from_row
 from reader.store.postgres._db import now_utc, to_db
+from reader.store.rows import feed_update_sets
 
 _DUE_ORDER = "s.next_check NULLS FIRST, s.id"
 
@@ -127,34 +128,7 @@ class FeedsMixin(StoreBase):
         self._db.write(lambda conn: self._apply_feed_update(conn, url, update))
 
     def _apply_feed_update(self, conn: psycopg.Connection, url: str, update: FeedUpdate) -> None:
-        sets = ["last_checked = %s"]
-        params: list[object] = [to_db(update.checked)]
-        if update.next_check is not None:
-            sets.append("next_check = %s")
-            params.append(to_db(update.next_check))
-        for column, value in (
-            ("title", update.title),
-            ("link", update.link),
-            ("body_hash", update.body_hash),
-            ("ttl", update.ttl),
-        ):
-            if value is not None:
-                sets.append(f"{column} = %s")
-                params.append(value)
-        if update.validators is not None:
-            sets += ["etag = %s", "last_modified = %s"]
-            params += [update.validators.etag, update.validators.last_modified]
-        if update.error is None:
-            sets += ["last_error = NULL", "error_count = 0"]
-        else:
-            sets += ["last_error = %s", "error_count = error_count + 1"]
-            params.append(update.error)
-        if update.disable_reason is not None:
-            sets += ["enabled = false", "disabled_reason = %s"]
-            params.append(update.disable_reason)
-        if update.updated_items:
-            sets.append("last_updated = %s")
-            params.append(to_db(update.checked))
+        sets, params = feed_update_sets(update, mark="%s", time=to_db)
         if update.new_url is not None and update.new_url != url:
             # Keep the feed once: never move onto an existing subscription.
             sets.append(

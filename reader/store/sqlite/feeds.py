@@ -15,6 +15,7 @@ from reader.models import (
     FeedUpdate,
     SourceKind,
 )
+from reader.store.rows import feed_update_sets
 from reader.store.sqlite._base import FEED_COLUMNS, StoreBase, feed_from_row
 from reader.store.sqlite._db import now_utc, to_db
 
@@ -189,34 +190,7 @@ class FeedsMixin(StoreBase):
 
     def _apply_feed_update(self, conn: sqlite3.Connection, url: str, update: FeedUpdate) -> None:
         source_id = self._source_id(conn, url)
-        sets = ["last_checked = ?"]
-        params: list[object] = [to_db(update.checked)]
-        if update.next_check is not None:
-            sets.append("next_check = ?")
-            params.append(to_db(update.next_check))
-        for column, value in (
-            ("title", update.title),
-            ("link", update.link),
-            ("body_hash", update.body_hash),
-            ("ttl", update.ttl),
-        ):
-            if value is not None:
-                sets.append(f"{column} = ?")
-                params.append(value)
-        if update.validators is not None:
-            sets += ["etag = ?", "last_modified = ?"]
-            params += [update.validators.etag, update.validators.last_modified]
-        if update.error is None:
-            sets += ["last_error = NULL", "error_count = 0"]
-        else:
-            sets += ["last_error = ?", "error_count = error_count + 1"]
-            params.append(update.error)
-        if update.disable_reason is not None:
-            sets += ["enabled = 0", "disabled_reason = ?"]
-            params.append(update.disable_reason)
-        if update.updated_items:
-            sets.append("last_updated = ?")
-            params.append(to_db(update.checked))
+        sets, params = feed_update_sets(update, mark="?", time=to_db)
         if update.new_url is not None and update.new_url != url:
             taken = conn.execute(
                 "SELECT 1 FROM sources WHERE url = ?", (update.new_url,)
