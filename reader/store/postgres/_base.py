@@ -28,7 +28,8 @@ ITEM_COLUMNS_LIGHT = """
         WHERE it.item_id = i.id) AS tags,
     CASE WHEN i.story_id IS NULL THEN 0 ELSE
         (SELECT count(DISTINCT i2.source_id) FROM items i2 WHERE i2.story_id = i.story_id)
-    END AS story_size
+    END AS story_size,
+    s.removed IS NOT NULL AS source_removed
 """
 
 ITEM_COLUMNS_FULL = ITEM_COLUMNS_LIGHT + ", i.content_html, i.text, i.summary"
@@ -59,6 +60,14 @@ def normalize_tag(name: str) -> str:
     return " ".join(name.split())
 
 
+def drop_unused_tags(conn: psycopg.Connection) -> None:
+    """A tag nothing carries any more is gone, so completion never offers it."""
+    conn.execute(
+        "DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM item_tags WHERE tag_id = tags.id)"
+        " AND NOT EXISTS (SELECT 1 FROM source_tags WHERE tag_id = tags.id)"
+    )
+
+
 class StoreBase:
     """Holds the database; the domain mixins build on it."""
 
@@ -79,9 +88,11 @@ class StoreBase:
             ids.append(int(_one(row)[0]))
         return ids
 
-    def _source_id(self, conn: psycopg.Connection, url: str, *, lock: bool = False) -> int:
-        sql = "SELECT id FROM sources WHERE url = %s" + (" FOR UPDATE" if lock else "")
-        row = conn.execute(sql, (url,)).fetchone()
+    def _source_id(self, conn: psycopg.Connection, url: str) -> int:
+        """The id of the subscribed (not removed) source with this URL, or `FeedNotFoundError`."""
+        row = conn.execute(
+            "SELECT id FROM sources WHERE url = %s AND removed IS NULL", (url,)
+        ).fetchone()
         if row is None:
             raise FeedNotFoundError(url)
         return int(row[0])

@@ -8,8 +8,15 @@ from datetime import datetime
 import psycopg
 
 from reader.exceptions import FeedExistsError, FeedNotFoundError
-from reader.models import SEEDS_SOURCE_TITLE, SEEDS_SOURCE_URL, Feed, FeedUpdate, SourceKind
-from reader.store.postgres._base import FEED_COLUMNS, StoreBase, feed_from_row
+from reader.models import (
+    SEEDS_SOURCE_TITLE,
+    SEEDS_SOURCE_URL,
+    Feed,
+    FeedRemoval,
+    FeedUpdate,
+    SourceKind,
+)
+from reader.store.postgres._base import FEED_COLUMNS, StoreBase, drop_unused_tags, feed_from_row
 from reader.store.postgres._db import now_utc, to_db
 from reader.store.rows import feed_update_sets
 
@@ -24,6 +31,15 @@ class FeedsMixin(StoreBase):
                 " ON CONFLICT (url) DO NOTHING RETURNING id",
                 (url, title, to_db(now_utc())),
             ).fetchone()
+            if row is None:
+                # Subscribing again brings a removed feed back, with the items the user kept.
+                row = conn.execute(
+                    "UPDATE sources SET removed = NULL, enabled = true, disabled_reason = NULL,"
+                    " user_title = %s, added = %s, etag = NULL, last_modified = NULL,"
+                    " body_hash = NULL, next_check = NULL, last_error = NULL, error_count = 0"
+                    " WHERE url = %s AND removed IS NOT NULL RETURNING id",
+                    (title, to_db(now_utc()), url),
+                ).fetchone()
             if row is None:
                 raise FeedExistsError(url)
             self._set_tags(conn, int(row[0]), tags)
@@ -44,7 +60,7 @@ class FeedsMixin(StoreBase):
             row = conn.execute(
                 f"SELECT {FEED_COLUMNS}, (SELECT count(*) FROM items WHERE source_id = s.id),"
                 " (SELECT count(*) FROM items WHERE source_id = s.id AND NOT read)"
-                " FROM sources s WHERE s.url = %s",
+                " FROM sources s WHERE s.url = %s AND s.removed IS NULL",
                 (url,),
             ).fetchone()
             if row is None:
@@ -65,7 +81,7 @@ class FeedsMixin(StoreBase):
                 )
             }
             rows = conn.execute(
-                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.kind = ANY(%s)"
+                f"SELECT {FEED_COLUMNS} FROM sources s WHERE s.kind = ANY(%s) AND s.removed IS NULL"
                 " ORDER BY s.kind = 'feed',"
                 ' lower(coalesce(s.user_title, s.title, s.url)) COLLATE "C"',
                 (kinds,),
@@ -74,35 +90,77 @@ class FeedsMixin(StoreBase):
 
         return self._db.read_consistent(work)
 
-    def remove_feed(self, url: str) -> None:
-        def work(conn: psycopg.Connection) -> None:
-            if conn.execute("DELETE FROM sources WHERE url = %s", (url,)).rowcount == 0:
-                raise FeedNotFoundError(url)
+    def remove_feed(self, url: str, *, purge: bool = False) -> FeedRemoval:
+        def work(conn: psycopg.Connection) -> FeedRemoval:
+            source_id = self._source_id(conn, url)
+            row = conn.execute(
+                "SELECT count(*) FROM items WHERE source_id = %s", (source_id,)
+            ).fetchone()
+            total = int(row[0]) if row is not None else 0
+            kept = 0 if purge else self._keep_marked_items(conn, source_id)
+            if kept == 0:
+                conn.execute("DELETE FROM sources WHERE id = %s", (source_id,))
+            drop_unused_tags(conn)
+            return FeedRemoval(deleted=total - kept, kept=kept)
 
-        self._db.write(work)
+        return self._db.write(work)
+
+    def _keep_marked_items(self, conn: psycopg.Connection, source_id: int) -> int:
+        """Delete a feed's items but its starred and tagged ones, and retire the feed if any
+        are left; return how many were kept."""
+        conn.execute(
+            "DELETE FROM items WHERE source_id = %s AND NOT starred"
+            " AND NOT EXISTS (SELECT 1 FROM item_tags it WHERE it.item_id = items.id)",
+            (source_id,),
+        )
+        row = conn.execute("SELECT count(*) FROM items WHERE source_id = %s", (source_id,))
+        kept = int(row.fetchone()[0])  # type: ignore[index]
+        if kept:
+            conn.execute("DELETE FROM source_tags WHERE source_id = %s", (source_id,))
+            conn.execute("DELETE FROM deleted_items WHERE source_id = %s", (source_id,))
+            conn.execute(
+                "UPDATE sources SET removed = %s, enabled = false, next_check = NULL WHERE id = %s",
+                (to_db(now_utc()), source_id),
+            )
+        return kept
 
     def set_feed_tags(self, url: str, tags: Sequence[str]) -> None:
         def work(conn: psycopg.Connection) -> None:
             source_id = self._source_id(conn, url)
             conn.execute("DELETE FROM source_tags WHERE source_id = %s", (source_id,))
             self._set_tags(conn, source_id, tags)
+            drop_unused_tags(conn)
 
         self._db.write(work)
+
+    def set_feed_title(self, url: str, title: str | None) -> None:
+        # A changed display name re-indexes the feed's items (trigger `sources_renamed`).
+        self._update_source(url, "user_title = %s", (title or None,))
 
     def set_feed_interval(self, url: str, seconds: int | None) -> None:
         self._update_source(url, "update_interval = %s", (seconds,))
 
     def set_feed_enabled(self, url: str, enabled: bool) -> None:
-        self._update_source(
-            url,
-            "enabled = %s, disabled_reason = CASE WHEN %s THEN NULL ELSE disabled_reason END,"
-            " error_count = CASE WHEN %s THEN 0 ELSE error_count END",
-            (enabled, enabled, enabled),
-        )
+        if enabled:  # due at once, with a clean record
+            self._update_source(
+                url,
+                "enabled = true, disabled_reason = NULL, error_count = 0, last_error = NULL,"
+                " next_check = NULL",
+                (),
+            )
+        else:
+            self._update_source(
+                url,
+                "enabled = false,"
+                " disabled_reason = coalesce(disabled_reason, 'disabled by the user')",
+                (),
+            )
 
     def _update_source(self, url: str, sets: str, params: tuple[object, ...]) -> None:
         def work(conn: psycopg.Connection) -> None:
-            cursor = conn.execute(f"UPDATE sources SET {sets} WHERE url = %s", (*params, url))
+            cursor = conn.execute(
+                f"UPDATE sources SET {sets} WHERE url = %s AND removed IS NULL", (*params, url)
+            )
             if cursor.rowcount == 0:
                 raise FeedNotFoundError(url)
 
@@ -137,7 +195,9 @@ class FeedsMixin(StoreBase):
             params += [update.new_url, update.new_url]
         params.append(url)
         # A changed display name re-indexes the feed's items (trigger `sources_renamed`).
-        cursor = conn.execute(f"UPDATE sources SET {', '.join(sets)} WHERE url = %s", params)
+        cursor = conn.execute(
+            f"UPDATE sources SET {', '.join(sets)} WHERE url = %s AND removed IS NULL", params
+        )
         if cursor.rowcount == 0:
             raise FeedNotFoundError(url)
 

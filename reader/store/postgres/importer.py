@@ -62,10 +62,11 @@ TABLES: tuple[Table, ...] = (
             "id", "url", "kind", "title", "user_title", "link", "added", "enabled",
             "disabled_reason", "etag", "last_modified", "body_hash", "last_checked",
             "last_updated", "next_check", "last_error", "error_count", "update_interval", "ttl",
+            "removed",
         ),
         {
             "added": _time, "enabled": _flag, "last_checked": _time,
-            "last_updated": _time, "next_check": _time,
+            "last_updated": _time, "next_check": _time, "removed": _time,
         },
         has_identity=True,
     ),

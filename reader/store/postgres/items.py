@@ -282,7 +282,7 @@ class ItemsMixin(FeedsMixin):
     def mark_items(
         self, ids: Iterable[int], *, read: bool | None = None, starred: bool | None = None
     ) -> int:
-        id_list = [int(i) for i in ids]
+        id_list = list(dict.fromkeys(int(i) for i in ids))
         if not id_list:
             return 0
         sets: list[str] = []
@@ -294,17 +294,18 @@ class ItemsMixin(FeedsMixin):
             sets.append("starred = %s")
             params.append(starred)
 
+        sql = (
+            f"UPDATE items SET {', '.join(sets)} WHERE id = ANY(%s) RETURNING id"
+            if sets
+            else "SELECT id FROM items WHERE id = ANY(%s)"
+        )
+
         def work(conn: psycopg.Connection) -> int:
-            if not sets:
-                return int(
-                    _scalar(
-                        conn.execute("SELECT count(*) FROM items WHERE id = ANY(%s)", (id_list,))
-                    )
-                )
-            cursor = conn.execute(
-                f"UPDATE items SET {', '.join(sets)} WHERE id = ANY(%s)", (*params, id_list)
-            )
-            return int(cursor.rowcount)
+            found = {int(r[0]) for r in conn.execute(sql, (*params, id_list))}
+            missing = [i for i in id_list if i not in found]
+            if missing:  # raised inside the transaction: nothing is changed
+                raise ItemNotFoundError(*missing)
+            return len(found)
 
         return self._db.write(work)
 

@@ -48,7 +48,9 @@ CREATE TABLE sources (
     last_error      text,
     error_count     integer NOT NULL DEFAULT 0,
     update_interval integer,
-    ttl             integer
+    ttl             integer,
+    -- When the user unsubscribed while starred or tagged items stayed (they still name it).
+    removed         timestamptz
 );
 CREATE INDEX sources_due ON sources (next_check NULLS FIRST, id) WHERE enabled AND kind = 'feed';
 

@@ -68,7 +68,7 @@ class PostgresStore(TopicMixin, TagsMixin, SearchMixin):
                 "SELECT count(*), count(*) FILTER (WHERE enabled),"
                 " count(*) FILTER (WHERE enabled AND (next_check IS NULL OR next_check <= %s)),"
                 " count(*) FILTER (WHERE error_count > 0 OR NOT enabled), max(last_checked)"
-                " FROM sources WHERE kind = 'feed'",
+                " FROM sources WHERE kind = 'feed' AND removed IS NULL",
                 (to_db(now),),
             ).fetchone()
             items = conn.execute(

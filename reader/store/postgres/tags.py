@@ -8,7 +8,7 @@ import psycopg
 
 from reader.exceptions import ItemNotFoundError
 from reader.models import TagCount
-from reader.store.postgres._base import StoreBase, normalize_tag
+from reader.store.postgres._base import StoreBase, drop_unused_tags, normalize_tag
 
 
 class TagsMixin(StoreBase):
@@ -34,11 +34,7 @@ class TagsMixin(StoreBase):
                 " (SELECT id FROM tags WHERE lower(name) = ANY(%s))",
                 (item_id, names),
             )
-            # A tag nothing carries any more is gone, so completion never offers it.
-            conn.execute(
-                "DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM item_tags WHERE tag_id = tags.id)"
-                " AND NOT EXISTS (SELECT 1 FROM source_tags WHERE tag_id = tags.id)"
-            )
+            drop_unused_tags(conn)
 
         self._db.write(work)
 
