@@ -1,6 +1,6 @@
 """The project's data types, in one place, named by where they flow.
 
-- What the parser returns: `ParsedFeed`, `ParsedItem`.
+- What the parser returns: `ParsedFeed`, `ParsedItem` (with `ItemLink`s).
 - What the updater asks the store to write: `ItemWrite`, `FeedUpdate`.
 - What the store hands back: `Feed`, `Item`, `ItemVersion`, `TagCount`, `SearchHit`,
   `Story`, `StoreStats`, `FeedRemoval`.
@@ -12,6 +12,8 @@ All are frozen dataclasses; times are timezone-aware UTC `datetime`s.
 from __future__ import annotations
 
 import enum
+import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +29,46 @@ class SourceKind(enum.StrEnum):
 
     FEED = "feed"
     SEEDS = "seeds"
+
+
+class LinkKind(enum.StrEnum):
+    """What a link of an item is."""
+
+    ENCLOSURE = "enclosure"
+    """A file the item carries: a podcast's audio, a video, an image (RSS `<enclosure>`,
+    Atom `rel="enclosure"`, Media RSS `<media:content>`, JSON Feed attachments)."""
+    THUMBNAIL = "thumbnail"
+    """A picture for the item (`<media:thumbnail>`, JSON Feed `image`)."""
+    LINK = "link"
+    """A link in the item's text."""
+    IMAGE = "image"
+    """An image in the item's text."""
+
+
+@dataclass(frozen=True)
+class ItemLink:
+    """One of an item's links: a file it carries, or a link or image in its text."""
+
+    url: str
+    """Absolute http(s) URL (``mailto:`` for a text link)."""
+    kind: LinkKind = LinkKind.LINK
+    media_type: str | None = None
+    """The MIME type the feed gives (``audio/mpeg``), if any."""
+    length: int | None = None
+    """The size in bytes the feed gives, if any."""
+    title: str | None = None
+    """A title the feed gives (JSON Feed attachments), if any."""
+
+    @property
+    def is_enclosure(self) -> bool:
+        return self.kind in (LinkKind.ENCLOSURE, LinkKind.THUMBNAIL)
+
+
+# The cleaner (nh3) writes every attribute in double quotes with `"` and `&` escaped and every
+# href/src absolute, so a pattern reads a stored body's links exactly.
+_TEXT_LINK = re.compile(r'<(a|img)\s[^>]*?\b(?:href|src)="([^"\s]*)"')
+_IMAGE_URL = ("https://", "http://")
+_TEXT_URL = ("https://", "http://", "mailto:")
 
 
 class SortOrder(enum.StrEnum):
@@ -128,6 +170,8 @@ class ParsedItem:
     """Plain-text summary, when the feed gives one apart from the content."""
     source_names: tuple[str, ...] = ()
     """Outlets the item names as its sources (seeds' `Sources include:`)."""
+    enclosures: tuple[ItemLink, ...] = ()
+    """Enclosures, then media contents, then thumbnails, as the feed lists them."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +215,8 @@ class ItemWrite:
     """Relevance to the topic in [0, 1], when the updater scored it."""
     score_terms: tuple[str, ...] = ()
     """The terms that made the score (why it matched)."""
+    enclosures: tuple[ItemLink, ...] = ()
+    """What the item carries (enclosures and thumbnails)."""
 
 
 @dataclass(frozen=True)
@@ -253,11 +299,35 @@ class Item:
     """How many sources report the item's story (0 when it has none)."""
     source_removed: bool = False
     """Its feed was removed; the item was kept because it is starred or tagged."""
+    enclosures: tuple[ItemLink, ...] = ()
+    """What the item carries: podcast audio, video, images, thumbnails. Like the body, only
+    filled when the item is read with its content (`get_item`, `with_content=True`)."""
+
+    @property
+    def links(self) -> tuple[ItemLink, ...]:
+        """Everything the item links to, numbered as `reader items show` lists it: what it
+        carries, then each link and image of its text (read from the cleaned body, whose
+        links are absolute), each URL once."""
+        found = list(self.enclosures)
+        seen = {link.url for link in found}
+        for tag, url in _TEXT_LINK.findall(self.content_html or ""):
+            url = html.unescape(url)
+            is_image = tag == "img"
+            if url in seen or not url.startswith(_IMAGE_URL if is_image else _TEXT_URL):
+                continue
+            seen.add(url)
+            found.append(ItemLink(url, LinkKind.IMAGE if is_image else LinkKind.LINK))
+        return tuple(found)
 
     @property
     def date(self) -> datetime | None:
-        """The date to show and sort by: published, else updated, else first seen."""
+        """The item's date: published, else updated, else when it was first seen."""
         return self.published or self.updated or self.first_seen
+
+    @property
+    def dated(self) -> bool:
+        """Whether the feed gave a date; if not, `date` is when the store first saw it."""
+        return (self.published or self.updated) is not None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def content_hash(item: ParsedItem) -> str:
     """A stable hash of the fields that matter to a reader (hex, 32 characters)."""
-    fields = [
+    fields: list[str | None] = [
         _HASH_VERSION,
         item.title,
         item.link,
@@ -32,6 +32,9 @@ def content_hash(item: ParsedItem) -> str:
         item.content_html,
         item.summary,
     ]
+    # What the item carries counts too, but only when it carries something: items without
+    # enclosures keep the hashes they had before enclosures were stored.
+    fields += [link.url for link in item.enclosures]
     # Exactly `json.dumps(fields, ensure_ascii=False, separators=(",", ":"))`, written out:
     # the same C string escaper without building an encoder per call (a third faster).
     encoded = "[" + ",".join("null" if f is None else _json_string(f) for f in fields) + "]"
@@ -63,6 +66,7 @@ def to_item_writes(parsed: ParsedFeed) -> list[ItemWrite]:
                 content_hash=content_hash(item),
                 summary=item.summary,
                 source_names=item.source_names,
+                enclosures=item.enclosures,
             )
         )
     return writes

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from reader.cli.main import cli
 from reader.exceptions import StorageError
-from reader.models import FeedUpdate, ItemFilter, SortOrder
+from reader.models import FeedUpdate, ItemFilter, ItemLink, LinkKind, SortOrder
 from reader.query import parse_query
 from reader.store import PostgresStore, SQLiteStore, Store, open_store
 from reader.store.postgres.importer import TABLES
@@ -211,14 +211,17 @@ def test_two_stores_writing_one_feed_at_once_never_duplicate(pg_url: str) -> Non
 
 
 def fill_everything(store: Store) -> None:
-    """Feeds with tags, items with marks, tags, scores, a story, a tombstone, meta."""
+    """Feeds with tags, items with marks, tags, scores, enclosures, a story, a tombstone, meta."""
     one = store.add_feed("https://one.example/feed", title="One", tags=["Asia"])
     two = store.add_feed("https://two.example/feed")
     store.update_feed(
         two.url, FeedUpdate(checked=NOW, title="Two", next_check=NOW + timedelta(hours=1))
     )
     store.write_items(one.id, [item(x, published=NOW - timedelta(days=3)) for x in "abcd"], now=NOW)
-    store.write_items(two.id, [item("e", source_names=("Reuters", "AP"))], now=NOW)
+    podcast = ItemLink("https://cdn.example/e.mp3", LinkKind.ENCLOSURE, "audio/mpeg", 1234)
+    store.write_items(
+        two.id, [item("e", source_names=("Reuters", "AP"), enclosures=(podcast,))], now=NOW
+    )
     ids = {i.identity: i.id for i in store.get_items()}
     store.mark_items([ids["a"], ids["b"]], read=True)
     store.mark_items([ids["c"]], starred=True)

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from reader.config import Settings, load_settings
 from reader.core import Reader, make_reader
-from reader.models import Feed, Item
+from reader.models import Feed, Item, ItemLink
 from reader.textsafe import plain
 
 
@@ -91,10 +91,40 @@ def item_json(item: Item, *, content: bool = False) -> dict[str, Any]:
             score_terms=list(item.score_terms),
             story_id=item.story_id,
             source_removed=item.source_removed,
+            links=[link_json(link) for link in item.links],
             content_html=item.content_html,
             text=item.text,
         )
     return document
+
+
+def link_json(link: ItemLink) -> dict[str, Any]:
+    """One of an item's links (`items show --json`, in the order `items show` numbers them)."""
+    return {
+        "url": link.url,
+        "kind": link.kind.value,
+        "type": link.media_type,
+        "length": link.length,
+        "title": link.title,
+    }
+
+
+def link_line(number: int, link: ItemLink) -> str:
+    """``[1] URL (enclosure, audio/mpeg, 35.2 MB)``: a link as `items show` lists it."""
+    details = [link.kind.value]
+    details += [d for d in (link.media_type, _size(link.length), link.title) if d]
+    return f"[{number}] {plain(link.url)} ({', '.join(plain(d) for d in details)})"
+
+
+def _size(length: int | None) -> str | None:
+    if length is None:
+        return None
+    size = float(length)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return None
 
 
 def source_label(item: Item) -> str:
@@ -138,6 +168,23 @@ def table_console(*, wide: bool = False) -> Console:
 
 def short_date(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def item_date(item: Item, now: datetime | None = None) -> str:
+    """An item's date for listings; an item its feed gave no date says when it was first
+    seen instead (``seen 3 m ago``), so it never passes for a publication time."""
+    if item.dated or item.first_seen is None:
+        return short_date(item.date)
+    return f"seen {age(item.first_seen, now or datetime.now(UTC))} ago"
+
+
+def age(moment: datetime, now: datetime) -> str:
+    """How long ago `moment` was, in the largest whole unit: ``3 m``, ``5 h``, ``2 d``."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def safe(text: str | None) -> str:

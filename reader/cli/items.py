@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from rich.table import Table
 from rich.text import Text
@@ -10,7 +12,9 @@ from reader.cli.context import (
     AppContext,
     emit_json,
     fail,
+    item_date,
     item_json,
+    link_line,
     pass_app,
     safe,
     short_date,
@@ -32,6 +36,7 @@ def print_items(listing: list[Item]) -> None:
     if not listing:
         click.echo("no items")
         return
+    now = datetime.now(UTC)
     table = Table(box=None, pad_edge=False)
     for column, justify in (("id", "right"), ("", "left"), ("date", "left"), ("score", "right")):
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
@@ -43,7 +48,7 @@ def print_items(listing: list[Item]) -> None:
         if item.tags:
             title.append("  " + " ".join(f"#{safe(t)}" for t in item.tags), style="cyan")
         score = "" if item.score is None else f"{item.score:.2f}"
-        table.add_row(str(item.id), marks, short_date(item.date), score, title)
+        table.add_row(str(item.id), marks, item_date(item, now), score, title)
     table_console().print(table)
 
 
@@ -87,7 +92,7 @@ def list_items(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
 def show(app: AppContext, item_id: int, as_json: bool) -> None:
-    """Show one item in full."""
+    """Show one item in full, with its links numbered (what it carries first)."""
     item = app.reader.get_item(item_id)
     if as_json:
         emit_json(item_json(item, content=True))
@@ -96,7 +101,7 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
     fields = [
         ("source", source_label(item)),
         ("author", item.author),
-        ("date", short_date(item.date)),
+        ("date", short_date(item.date) if item.dated else f"none given; {item_date(item)}"),
         ("link", item.link),
         ("sources", ", ".join(item.source_names)),
         ("tags", ", ".join(item.tags)),
@@ -110,6 +115,11 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
             click.echo(f"{name + ':':9}{safe(value)}")
     click.echo()
     click.echo(strip_controls(item.text or item.summary or "").strip())
+    if item.links:
+        click.echo()
+        click.echo("links:")
+        for number, link in enumerate(item.links, start=1):
+            click.echo(f"  {link_line(number, link)}")
 
 
 @items.command("mark")

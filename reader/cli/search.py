@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from reader.cli.context import AppContext, emit_json, item_json, pass_app, safe, short_date
+from reader.cli.context import AppContext, emit_json, item_date, item_json, pass_app, safe
 from reader.query import SEARCH_SYNTAX
 from reader.textsafe import one_line
 
@@ -45,7 +45,7 @@ def search(app: AppContext, words: tuple[str, ...], limit: int, as_json: bool) -
     for hit in hits:
         head = Text(f"{hit.item.id:>6}  ", style="dim")
         head.append(safe(hit.item.title) or "(untitled)", style="bold")
-        head.append(f"  {safe(hit.item.source)}  {short_date(hit.item.date)}", style="dim")
+        head.append(f"  {safe(hit.item.source)}  {item_date(hit.item)}", style="dim")
         console.print(head)
         console.print(highlighted(hit.snippet, indent=8))
 

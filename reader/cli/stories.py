@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from reader.cli.context import AppContext, emit_json, item_json, pass_app, safe, short_date
+from reader.cli.context import AppContext, emit_json, item_date, item_json, pass_app, safe
 from reader.models import Story
 
 
@@ -65,7 +65,7 @@ def list_stories(app: AppContext, min_sources: int, limit: int | None, as_json: 
             score = "" if item.score is None else f"{item.score:.2f}"
             line.append(f"{score:>4}  ")
             line.append(safe(item.title) or "(untitled)")
-            line.append(f"  {safe(item.source)}  {short_date(item.date)}", style="dim")
+            line.append(f"  {safe(item.source)}  {item_date(item)}", style="dim")
             console.print(line)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from reader.models import ParsedItem
+from reader.models import ItemLink, LinkKind, ParsedItem
 from reader.parse.dates import plausible
 from reader.parse.sanitize import (
     html_to_text,
@@ -34,6 +34,29 @@ class Body:
 
 
 @dataclass(frozen=True)
+class RawEnclosure:
+    """A file or picture an entry carries, as the format gives it (untrusted)."""
+
+    url: str | None
+    media_type: str | None = None
+    length: str | int | None = None
+    """The size in bytes as written (text in XML, a number in JSON)."""
+    title: str | None = None
+    kind: LinkKind = LinkKind.ENCLOSURE
+
+
+_MEDIA_KINDS = frozenset({"image", "audio", "video"})
+
+
+def medium_type(media_type: str | None, medium: str | None) -> str | None:
+    """Media RSS: the `type`, else the `medium` as a MIME range (``image`` is ``image/*``)."""
+    if media_type:
+        return media_type
+    kind = (medium or "").strip().lower()
+    return f"{kind}/*" if kind in _MEDIA_KINDS else None
+
+
+@dataclass(frozen=True)
 class RawEntry:
     """One entry's raw fields, untrusted, before sanitizing and capping."""
 
@@ -47,6 +70,9 @@ class RawEntry:
     updated: datetime | None
     content: Body | None
     summary: Body | None
+    enclosures: tuple[RawEnclosure, ...] = ()
+    """Enclosures (links with rel="enclosure"), then media contents, then thumbnails, each
+    in document order: the order both parse paths produce."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,7 @@ def build_item(raw: RawEntry, limits: Limits) -> ParsedItem:
     guid = plain(strip_controls(raw.guid))[:cap] if raw.guid else ""
     identity = guid or link or _content_identity(title, content_html)
     return ParsedItem(
+        enclosures=_enclosures(raw, cap),
         identity=identity,
         title=title,
         link=link,
@@ -97,6 +124,54 @@ def build_item(raw: RawEntry, limits: Limits) -> ParsedItem:
         text=text,
         summary=summary,
     )
+
+
+MAX_ENCLOSURES = 50
+"""Enclosures and thumbnails kept per item (a feed cannot make an item huge)."""
+_MAX_MEDIA_TYPE = 100
+
+
+def _enclosures(raw: RawEntry, cap: int) -> tuple[ItemLink, ...]:
+    """What the entry carries: absolute http(s) URLs, each once, at most `MAX_ENCLOSURES`."""
+    enclosures: list[ItemLink] = []
+    seen: set[str] = set()
+    for enclosure in raw.enclosures:
+        url = safe_link(enclosure.url, base=raw.link_base)
+        if url is None or url in seen or len(url) > cap:
+            continue
+        seen.add(url)
+        enclosures.append(
+            ItemLink(
+                url,
+                enclosure.kind,
+                _media_type(enclosure.media_type),
+                _length(enclosure.length),
+                one_line_text(enclosure.title, is_html=False, max_chars=_MAX_MEDIA_TYPE * 3),
+            )
+        )
+        if len(enclosures) == MAX_ENCLOSURES:
+            break
+    return tuple(enclosures)
+
+
+def _media_type(value: str | None) -> str | None:
+    """A MIME type as given, trimmed and lower-cased; None unless it looks like one."""
+    if not value:
+        return None
+    media_type = plain(value).strip().lower()
+    if "/" not in media_type or len(media_type) > _MAX_MEDIA_TYPE or " " in media_type:
+        return None
+    return media_type
+
+
+def _length(value: str | int | None) -> int | None:
+    """A byte count as given; None unless it is a positive whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and 0 < len(text) < 19 and int(text) > 0 else None
 
 
 def _digest(*parts: str | None) -> str:

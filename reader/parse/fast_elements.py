@@ -13,6 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from reader.parse import _feedparser_compat as feedparser_rules
+from reader.parse.entries import RawEnclosure
 from reader.parse.sanitize import is_plain_http_url
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -175,6 +176,30 @@ def content_type_of(element: ET.Element, default: str) -> str:
         # xhtml (inline markup), and base64 or other media types, are feedparser's.
         raise Unsupported(f"content of type {mapped}")
     return mapped
+
+
+def attributes(element: ET.Element) -> dict[str, str]:
+    """An element's attributes as feedparser sees them: names in lower case."""
+    return {key.lower(): value for key, value in element.attrib.items()}
+
+
+def enforce_href(attrs: dict[str, str]) -> str | None:
+    """feedparser's `_enforce_href`: the URL from `url`, else `uri`, else `href`."""
+    return attrs.get("url", attrs.get("uri", attrs.get("href"))) or None
+
+
+def atom_enclosure(element: ET.Element, base: str) -> RawEnclosure | None:
+    """feedparser's `_start_link` for rel="enclosure": the href resolved against the base,
+    the type defaulting to text/html; None for any other link."""
+    attrs = attributes(element)
+    if (attrs.get("rel") or "alternate").lower() != "enclosure":
+        return None
+    href = enforce_href(attrs)
+    return RawEnclosure(
+        join(base_of(element, base), href) if href else None,
+        (attrs.get("type") or "text/html").lower(),
+        attrs.get("length"),
+    )
 
 
 def atom_link(element: ET.Element, base: str) -> str | None:

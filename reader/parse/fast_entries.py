@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from reader.models import LinkKind
 from reader.parse import _feedparser_compat as feedparser_rules
 from reader.parse.dates import from_struct_time
-from reader.parse.entries import Body, RawEntry
+from reader.parse.entries import Body, RawEnclosure, RawEntry, medium_type
 from reader.parse.fast_elements import (
     ATOM,
     HTML_TYPES,
@@ -19,11 +20,14 @@ from reader.parse.fast_elements import (
     RDF,
     Names,
     Unsupported,
+    atom_enclosure,
     atom_link,
+    attributes,
     base_of,
     content_type_of,
     date_of,
     element_text,
+    enforce_href,
     join,
     once,
     skip,
@@ -101,8 +105,44 @@ class RssBodies:
         return content, Body(value, is_html=self.summary_is_html, base=self.summary_base)
 
 
+class Carried:
+    """What an entry carries, in feedparser's three lists: links with rel="enclosure"
+    (`<enclosure>`, Atom links), `media_content`, `media_thumbnail`, each in document order."""
+
+    def __init__(self) -> None:
+        self.links: list[RawEnclosure] = []
+        self.media: list[RawEnclosure] = []
+        self.thumbnails: list[RawEnclosure] = []
+
+    def enclosure(self, element: ET.Element) -> None:
+        """RSS `<enclosure url= type= length=>` (feedparser does not resolve its URL)."""
+        if len(element):
+            raise Unsupported("markup inside an enclosure")
+        attrs = attributes(element)
+        self.links.append(RawEnclosure(enforce_href(attrs), attrs.get("type"), attrs.get("length")))
+
+    def media_content(self, element: ET.Element) -> None:
+        attrs = attributes(element)
+        media_type = medium_type(attrs.get("type"), attrs.get("medium"))
+        self.media.append(RawEnclosure(attrs.get("url"), media_type, attrs.get("filesize")))
+
+    def thumbnail(self, element: ET.Element) -> None:
+        if len(element) or (element.text or "").strip():
+            raise Unsupported("media:thumbnail with content")  # feedparser may read its text
+        url = attributes(element).get("url")
+        self.thumbnails.append(RawEnclosure(url, kind=LinkKind.THUMBNAIL))
+
+    def result(self) -> tuple[RawEnclosure, ...]:
+        return (*self.links, *self.media, *self.thumbnails)
+
+
 def _walk_media(
-    container: ET.Element, names: Names, bodies: RssBodies, depth: int, base: str
+    container: ET.Element,
+    names: Names,
+    bodies: RssBodies,
+    carried: Carried,
+    depth: int,
+    base: str,
 ) -> bool:
     """Media elements inside media:content/media:group; True if a media:title was seen.
 
@@ -118,8 +158,14 @@ def _walk_media(
             media_title = True
         elif name == "media_description":
             bodies.description(child, depth, base=base_of(child, base))
+        elif name == "media_thumbnail":
+            carried.thumbnail(child)
         elif name in MEDIA_CONTAINERS:
-            media_title |= _walk_media(child, names, bodies, depth + 1, base_of(child, base))
+            if name == "media_content":
+                carried.media_content(child)
+            media_title |= _walk_media(
+                child, names, bodies, carried, depth + 1, base_of(child, base)
+            )
         else:
             skip(child, name, names)
     return media_title
@@ -139,6 +185,7 @@ def rss_item(item: ET.Element, parent_base: str, url: str, names: Names) -> RawE
     author: str | None = None
     published = updated = None
     bodies = RssBodies(base, url)
+    carried = Carried()
     media_title = False
     for child in item:
         tag = child.tag
@@ -160,6 +207,9 @@ def rss_item(item: ET.Element, parent_base: str, url: str, names: Names) -> RawE
                 if href is not None:
                     link = href
                     link_element = True
+                enclosure = atom_enclosure(child, base)
+                if enclosure is not None:
+                    carried.links.append(enclosure)
                 continue
             once(seen, "link text")
             link_element = True
@@ -188,8 +238,14 @@ def rss_item(item: ET.Element, parent_base: str, url: str, names: Names) -> RawE
             bodies.description(child, depth=1, base=child_base)
         elif name == "content_encoded":
             bodies.encoded(child, base=child_base)
+        elif name == "enclosure":
+            carried.enclosure(child)
+        elif name == "media_thumbnail":
+            carried.thumbnail(child)
         elif name in MEDIA_CONTAINERS:
-            media_title |= _walk_media(child, names, bodies, depth=2, base=child_base)
+            if name == "media_content":
+                carried.media_content(child)
+            media_title |= _walk_media(child, names, bodies, carried, depth=2, base=child_base)
         else:
             skip(child, name, names)
     if media_title and "title" not in seen:
@@ -208,6 +264,7 @@ def rss_item(item: ET.Element, parent_base: str, url: str, names: Names) -> RawE
         updated=from_struct_time(updated),
         content=content,
         summary=summary,
+        enclosures=carried.result(),
     )
 
 
@@ -251,6 +308,7 @@ def atom_entry(entry: ET.Element, feed_base: str, names: Names) -> RawEntry:
     published = updated = None
     content: Body | None = None
     summary: Body | None = None
+    carried = Carried()
     for child in entry:
         tag = child.tag
         if not isinstance(tag, str):
@@ -264,6 +322,9 @@ def atom_entry(entry: ET.Element, feed_base: str, names: Names) -> RawEntry:
             href = atom_link(child, base)
             if href is not None:
                 link = href
+            enclosure = atom_enclosure(child, base)
+            if enclosure is not None:
+                carried.links.append(enclosure)
         elif tag == ATOM + "id":
             # feedparser treats an Atom id like an RSS guid without isPermaLink: resolved
             # against the base, and the entry's link when it has no alternate link.
@@ -299,6 +360,8 @@ def atom_entry(entry: ET.Element, feed_base: str, names: Names) -> RawEntry:
                 raise Unsupported(f"{tag} with children")
         elif tag.startswith(ATOM):
             raise Unsupported(f"entry element {tag}")
+        elif names(tag) in ("media_thumbnail", "media_content", "media_group"):
+            _atom_media(child, names(tag), names, carried)
         else:
             skip(child, names(tag), names)
     if summary is None and content is not None:
@@ -316,4 +379,23 @@ def atom_entry(entry: ET.Element, feed_base: str, names: Names) -> RawEntry:
         updated=from_struct_time(updated),
         content=content,
         summary=summary,
+        enclosures=carried.result(),
     )
+
+
+def _atom_media(element: ET.Element, name: str, names: Names, carried: Carried) -> None:
+    """Media RSS in an Atom entry (YouTube's media:group): files and thumbnails recorded;
+    anything that would reach the entry's own fields (media:title, media:description)
+    is feedparser's."""
+    if name == "media_thumbnail":
+        carried.thumbnail(element)
+        return
+    if name == "media_content":
+        carried.media_content(element)
+    for child in element:
+        if isinstance(child.tag, str):
+            child_name = names(child.tag)
+            if child_name in ("media_thumbnail", "media_content", "media_group"):
+                _atom_media(child, child_name, names, carried)
+            else:
+                skip(child, child_name, names)

@@ -18,9 +18,17 @@ import feedparser
 from feedparser.exceptions import NonXMLContentType
 
 from reader.exceptions import ParseError
-from reader.models import ParsedFeed
+from reader.models import LinkKind, ParsedFeed
 from reader.parse.dates import from_struct_time
-from reader.parse.entries import Body, Limits, RawEntry, build_item, unique
+from reader.parse.entries import (
+    Body,
+    Limits,
+    RawEnclosure,
+    RawEntry,
+    build_item,
+    medium_type,
+    unique,
+)
 from reader.parse.sanitize import one_line_text, safe_link
 from reader.textsafe import plain
 
@@ -89,7 +97,30 @@ def _raw_entry(entry: Mapping[str, Any], url: str) -> RawEntry:
         updated=from_struct_time(_get(entry, "updated_parsed")),
         content=content,
         summary=_summary(entry, content, url),
+        enclosures=_enclosures(entry),
     )
+
+
+def _enclosures(entry: Mapping[str, Any]) -> tuple[RawEnclosure, ...]:
+    """Links with rel="enclosure" (RSS `<enclosure>`, Atom), then `<media:content>`, then
+    `<media:thumbnail>`, as feedparser files them."""
+    found: list[RawEnclosure] = []
+    for link in _get(entry, "links") or ():
+        if isinstance(link, Mapping) and _get(link, "rel") == "enclosure":
+            found.append(RawEnclosure(_str(link, "href"), _str(link, "type"), _str(link, "length")))
+    for media in _get(entry, "media_content") or ():
+        if isinstance(media, Mapping):
+            media_type = medium_type(_str(media, "type"), _str(media, "medium"))
+            found.append(RawEnclosure(_str(media, "url"), media_type, _str(media, "filesize")))
+    for thumbnail in _get(entry, "media_thumbnail") or ():
+        if isinstance(thumbnail, Mapping):
+            found.append(RawEnclosure(_str(thumbnail, "url"), kind=LinkKind.THUMBNAIL))
+    return tuple(found)
+
+
+def _str(mapping: Mapping[str, Any], key: str) -> str | None:
+    value = _get(mapping, key)
+    return value if isinstance(value, str) else None
 
 
 def ttl_seconds(value: Any) -> int | None:

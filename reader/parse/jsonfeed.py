@@ -10,9 +10,9 @@ import json
 from typing import Any
 
 from reader.exceptions import ParseError
-from reader.models import ParsedFeed
+from reader.models import LinkKind, ParsedFeed
 from reader.parse.dates import parse_date_text
-from reader.parse.entries import Body, Limits, RawEntry, build_item, unique
+from reader.parse.entries import Body, Limits, RawEnclosure, RawEntry, build_item, unique
 from reader.parse.sanitize import is_absolute_http_url, one_line_text, safe_link
 
 _VERSIONS = {"1": "json10", "1.0": "json10", "1.1": "json11"}
@@ -79,6 +79,7 @@ def _raw_entry(item: dict[str, Any], base: str, problems: set[str]) -> RawEntry:
     elif content_text:
         content = Body(content_text, is_html=False, base=base)
     return RawEntry(
+        enclosures=_attachments(item, problems),
         guid=guid,
         link=_string(item, "url", problems),
         link_base=base,
@@ -90,6 +91,32 @@ def _raw_entry(item: dict[str, Any], base: str, problems: set[str]) -> RawEntry:
         content=content,
         summary=Body(summary, is_html=False, base=base) if summary else None,
     )
+
+
+def _attachments(item: dict[str, Any], problems: set[str]) -> tuple[RawEnclosure, ...]:
+    """`attachments` (podcast episodes and other files), then `image` as the thumbnail."""
+    found: list[RawEnclosure] = []
+    attachments = item.get("attachments")
+    if isinstance(attachments, list):
+        for attachment in attachments:
+            if not isinstance(attachment, dict):
+                problems.add("attachments[]")
+                continue
+            size = attachment.get("size_in_bytes")
+            found.append(
+                RawEnclosure(
+                    _string(attachment, "url", problems),
+                    _string(attachment, "mime_type", problems),
+                    size if isinstance(size, int) else None,
+                    _string(attachment, "title", problems),
+                )
+            )
+    elif attachments is not None:
+        problems.add("attachments")
+    image = _string(item, "image", problems)
+    if image:
+        found.append(RawEnclosure(image, kind=LinkKind.THUMBNAIL))
+    return tuple(found)
 
 
 def parse_json_feed(body: bytes, *, url: str, limits: Limits) -> ParsedFeed:

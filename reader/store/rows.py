@@ -7,12 +7,40 @@ tag lists and text lists, which a `RowCodec` says.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reader.models import Feed, FeedUpdate, Item, SourceKind, Validators
+from reader.models import (
+    Feed,
+    FeedUpdate,
+    Item,
+    ItemLink,
+    ItemWrite,
+    LinkKind,
+    SourceKind,
+    Validators,
+)
+
+
+def pack_enclosures(links: Sequence[ItemLink]) -> str | None:
+    """Enclosures as both backends store them: JSON text, a list of [url, kind, media type,
+    length, title]; None for none."""
+    if not links:
+        return None
+    packed = [[li.url, li.kind.value, li.media_type, li.length, li.title] for li in links]
+    return json.dumps(packed, ensure_ascii=False, separators=(",", ":"))
+
+
+def unpack_enclosures(packed: str | None) -> tuple[ItemLink, ...]:
+    if not packed:
+        return ()
+    return tuple(
+        ItemLink(str(url), LinkKind(kind), media_type, length, title)
+        for url, kind, media_type, length, title in json.loads(packed)
+    )
 
 
 @dataclass(frozen=True)
@@ -64,15 +92,17 @@ def feed_from_row(row: Sequence[Any], codec: RowCodec, counts: tuple[int, int] =
 
 
 def item_from_row(row: Sequence[Any], codec: RowCodec, *, with_content: bool) -> Item:
-    """An item from a backend's `ITEM_COLUMNS_LIGHT` (19) or `ITEM_COLUMNS_FULL` (22)."""
+    """An item from a backend's `ITEM_COLUMNS_LIGHT` (19) or `ITEM_COLUMNS_FULL` (23)."""
     (
         id_, source_id, source_name, identity, title, link, author, published, updated,
         first_seen, source_names, read, starred, score, score_terms, story_id, tags,
         story_size, source_removed,
     ) = row[:19]  # fmt: skip
     content_html = text = summary = None
+    enclosures: tuple[ItemLink, ...] = ()
     if with_content:
-        content_html, text, summary = row[19:22]
+        content_html, text, summary, packed = row[19:23]
+        enclosures = unpack_enclosures(packed)
     return Item(
         id=int(id_),
         source_id=int(source_id),
@@ -96,7 +126,21 @@ def item_from_row(row: Sequence[Any], codec: RowCodec, *, with_content: bool) ->
         story_id=story_id,
         story_size=int(story_size),
         source_removed=bool(source_removed),
+        enclosures=enclosures,
     )
+
+
+def backlog_date(items: Sequence[ItemWrite], known: Sized, deleted: Sized) -> datetime | None:
+    """Where undated items of a feed's first fetch sort: the oldest date beside them.
+
+    An undated item sorts by when it was first seen, but a feed's very first items (nothing
+    known, nothing pruned) are its backlog, not news; an undated old item among them must
+    not top "newest". None when this is not a first fetch or nothing in it is dated.
+    """
+    if len(known) or len(deleted):
+        return None
+    dated = [d for d in (i.published or i.updated for i in items) if d is not None]
+    return min(dated) if dated else None
 
 
 def feed_update_sets(

@@ -77,6 +77,7 @@ TABLES: tuple[Table, ...] = (
             "id", "source_id", "identity", "title", "link", "author", "published", "updated",
             "first_seen", "sort_date", "content_html", "text", "summary", "source_names",
             "content_hash", "read", "starred", "score", "score_terms", "story_id",
+            "enclosures",
         ),
         {
             "published": _time, "updated": _time, "first_seen": _time, "sort_date": _time,

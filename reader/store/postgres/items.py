@@ -29,6 +29,7 @@ from reader.store.postgres._base import (
 )
 from reader.store.postgres._db import from_db, to_db
 from reader.store.postgres.feeds import FeedsMixin
+from reader.store.rows import backlog_date, pack_enclosures
 
 _ORDER = {
     SortOrder.NEWEST: "i.sort_date DESC, i.id DESC",
@@ -39,7 +40,7 @@ _ORDER = {
 
 _NEW_ITEM_COLUMNS = (
     "source_id, identity, title, link, author, published, updated, first_seen, sort_date,"
-    " content_html, text, summary, source_names, content_hash, score, score_terms"
+    " content_html, text, summary, source_names, content_hash, score, score_terms, enclosures"
 )
 
 
@@ -153,6 +154,7 @@ class ItemsMixin(FeedsMixin):
             )
         }
         seen = to_db(now)
+        backlog = to_db(backlog_date(items, known, deleted))
         pending: list[tuple[Any, ...]] = []
         new = updated = 0
 
@@ -179,7 +181,7 @@ class ItemsMixin(FeedsMixin):
                         published,
                         updated_at,
                         seen,
-                        published or updated_at or seen,
+                        published or updated_at or backlog or seen,
                         item.content_html,
                         item.text,
                         item.summary,
@@ -187,6 +189,7 @@ class ItemsMixin(FeedsMixin):
                         item.content_hash,
                         item.score,
                         text_list(item.score_terms),
+                        pack_enclosures(item.enclosures),
                     )
                 )
                 known[item.identity] = item.content_hash
@@ -196,10 +199,10 @@ class ItemsMixin(FeedsMixin):
                 flush()  # an identity repeated in `items` may be waiting to be inserted
                 conn.execute(
                     "UPDATE items SET title = %s, link = %s, author = %s, published = %s,"
-                    " updated = %s, sort_date = coalesce(%s, %s, first_seen),"
+                    " updated = %s, sort_date = coalesce(%s, %s, sort_date),"
                     " content_html = %s, text = %s, summary = %s, source_names = %s,"
                     " content_hash = %s, score = coalesce(%s, score),"
-                    " score_terms = coalesce(%s, score_terms)"
+                    " score_terms = coalesce(%s, score_terms), enclosures = %s"
                     " WHERE source_id = %s AND identity = %s",
                     (
                         item.title,
@@ -216,6 +219,7 @@ class ItemsMixin(FeedsMixin):
                         item.content_hash,
                         item.score,
                         text_list(item.score_terms),
+                        pack_enclosures(item.enclosures),
                         source_id,
                         item.identity,
                     ),

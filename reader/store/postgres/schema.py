@@ -181,7 +181,13 @@ def _apply_v1(conn: psycopg.Connection) -> None:
         conn.execute(_STEM_MAPPING.format(dictionaries="reader_english_stem"))
 
 
-MIGRATIONS = [_apply_v1]
+def _apply_v2(conn: psycopg.Connection) -> None:
+    """Items keep what they carry: enclosures and thumbnails as JSON text (the same
+    encoding as SQLite's, `reader.store.rows.pack_enclosures`)."""
+    conn.execute("ALTER TABLE items ADD COLUMN enclosures text")
+
+
+MIGRATIONS = [_apply_v1, _apply_v2]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

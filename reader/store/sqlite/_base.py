@@ -34,7 +34,7 @@ ITEM_COLUMNS_LIGHT = """
     s.removed IS NOT NULL AS source_removed
 """
 
-ITEM_COLUMNS_FULL = ITEM_COLUMNS_LIGHT + ", i.content_html, i.text, i.summary"
+ITEM_COLUMNS_FULL = ITEM_COLUMNS_LIGHT + ", i.content_html, i.text, i.summary, i.enclosures"
 
 
 def split_tags(packed: str | None) -> tuple[str, ...]:

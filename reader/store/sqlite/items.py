@@ -18,6 +18,7 @@ from reader.models import (
     SortOrder,
     WriteCounts,
 )
+from reader.store.rows import backlog_date, pack_enclosures
 from reader.store.sqlite._base import (
     ITEM_COLUMNS_FULL,
     ITEM_COLUMNS_LIGHT,
@@ -159,6 +160,7 @@ class ItemsMixin(FeedsMixin):
                 "SELECT identity FROM deleted_items WHERE source_id = ?", (source_id,)
             )
         }
+        backlog = to_db(backlog_date(items, known, deleted))
         # New rows go in with one executemany per feed (in document order, as before):
         # per-statement overhead was a visible share of the store thread's time.
         pending: list[tuple[object, ...]] = []
@@ -169,8 +171,8 @@ class ItemsMixin(FeedsMixin):
                 conn.executemany(
                     "INSERT INTO items (source_id, identity, title, link, author, published,"
                     " updated, first_seen, sort_date, content_html, text, summary,"
-                    " source_names, content_hash, score, score_terms)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " source_names, content_hash, score, score_terms, enclosures)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     pending,
                 )
                 pending.clear()
@@ -182,7 +184,7 @@ class ItemsMixin(FeedsMixin):
             if item.identity in deleted:
                 continue
             published, updated_at = to_db(item.published), to_db(item.updated)
-            sort_date = published or updated_at or seen
+            sort_date = published or updated_at or backlog or seen
             if item.identity not in known:
                 pending.append(
                     (
@@ -202,6 +204,7 @@ class ItemsMixin(FeedsMixin):
                         item.content_hash,
                         item.score,
                         pack_list(item.score_terms),
+                        pack_enclosures(item.enclosures),
                     )
                 )
                 known[item.identity] = item.content_hash
@@ -211,10 +214,10 @@ class ItemsMixin(FeedsMixin):
                 flush()  # an identity repeated in `items` may be waiting to be inserted
                 conn.execute(
                     "UPDATE items SET title = ?, link = ?, author = ?, published = ?,"
-                    " updated = ?, sort_date = coalesce(?, ?, first_seen),"
+                    " updated = ?, sort_date = coalesce(?, ?, sort_date),"
                     " content_html = ?, text = ?, summary = ?, source_names = ?,"
                     " content_hash = ?, score = coalesce(?, score),"
-                    " score_terms = coalesce(?, score_terms)"
+                    " score_terms = coalesce(?, score_terms), enclosures = ?"
                     " WHERE source_id = ? AND identity = ?",
                     (
                         item.title,
@@ -231,6 +234,7 @@ class ItemsMixin(FeedsMixin):
                         item.content_hash,
                         item.score,
                         pack_list(item.score_terms),
+                        pack_enclosures(item.enclosures),
                         source_id,
                         item.identity,
                     ),

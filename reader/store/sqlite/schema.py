@@ -258,12 +258,19 @@ def _apply_v5(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sources ADD COLUMN removed TEXT")
 
 
+def _apply_v6(db: sqlite3.Connection) -> None:
+    """Items keep what they carry: enclosures (podcasts, videos, images) and thumbnails, as
+    one JSON list read with the item's body. (The links of the text are read from the body.)"""
+    db.execute("ALTER TABLE items ADD COLUMN enclosures TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
     _apply_v3,
     _apply_v4,
     _apply_v5,
+    _apply_v6,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
