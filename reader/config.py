@@ -39,6 +39,8 @@ class DatabaseSettings:
 class SeedsSettings:
     dir: str = ""
     """The seed articles folder; empty means the project's `seeds/`."""
+    max_file_bytes: int = 1024 * 1024
+    """A seed file larger than this is not imported (a pasted article is a few KiB)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,12 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class SearchSettings:
+    timeout: float = 10.0
+    """Seconds a search may run before it stops and says so (0: no limit)."""
+
+
+@dataclass(frozen=True)
 class ReaderSettings:
     mark_read_on_open: bool = True
     """Opening an item in the terminal reader marks it read."""
@@ -138,6 +146,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     topic: TopicSettings = field(default_factory=TopicSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     log: LogSettings = field(default_factory=LogSettings)
     source: Path | None = None

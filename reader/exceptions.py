@@ -7,8 +7,16 @@ ReaderError
  │    │    ├── FeedNotFoundError      (carries the feed URL)
  │    │    └── ItemNotFoundError      (carries the item id)
  │    ├── FeedExistsError             (carries the feed URL)
- │    └── StoreLockedError            another daemon holds the database
+ │    ├── StoreLockedError            another daemon holds the database
+ │    └── DatabaseError               the database itself failed, whatever was asked (carries
+ │         │                          where it is, the cause and what to do); an update stops
+ │         ├── DiskFullError              no space left for it (SQLITE_FULL, PostgreSQL 53100)
+ │         ├── DatabaseIOError            the disk failed a read or write (SQLITE_IOERR)
+ │         ├── DatabaseCorruptError       damaged, or not a database (SQLITE_CORRUPT, NOTADB)
+ │         ├── DatabaseReadOnlyError      it cannot be written (SQLITE_READONLY, permissions)
+ │         └── DatabaseBusyError          another process kept it locked too long
  ├── InvalidSearchQueryError      a search that cannot run (carries a one-line hint)
+ ├── SearchTimeoutError           a search ran out of its time (says so, and what to try)
  ├── SourceError                  a local input (seed file, OPML file) is unusable
  │    ├── SeedFileError               (carries the path)
  │    └── OPMLError                   (carries the path)
@@ -88,8 +96,68 @@ class InvalidSearchQueryError(ReaderError):
         super().__init__(f"invalid search query {query!r}: {hint}")
 
 
+class SearchTimeoutError(ReaderError):
+    """A search took longer than its deadline and was stopped."""
+
+    def __init__(self, query: str, seconds: float) -> None:
+        self.query = query
+        self.seconds = seconds
+        super().__init__(
+            f"search {query!r} stopped after {seconds:g} s; try more specific words,"
+            " or a field such as title:word"
+        )
+
+
 class StoreLockedError(StorageError):
     """Another process holds an exclusive role (such as the daemon) on this database."""
+
+
+class DatabaseError(StorageError):
+    """The database itself failed, not because of what was asked: an update stops at once.
+
+    `location` is the file or (password-free) URL, `cause` the database's own words and
+    `advice` what the user can do. The message is one line: ``database LOCATION: CAUSE;
+    ADVICE``.
+    """
+
+    advice = "run `reader db check`"
+
+    def __init__(self, location: str, cause: str, advice: str | None = None) -> None:
+        self.location = location
+        self.cause = cause
+        if advice is not None:
+            self.advice = advice
+        super().__init__(f"database {location}: {cause}; {self.advice}")
+
+
+class DiskFullError(DatabaseError):
+    """No space is left for the database (or its journal) on its disk."""
+
+    advice = "free space on its disk (what was stored so far is kept)"
+
+
+class DatabaseIOError(DatabaseError):
+    """The disk or filesystem failed to read or write the database."""
+
+    advice = "check the disk, then run `reader db check`"
+
+
+class DatabaseCorruptError(DatabaseError):
+    """The database file is damaged or is not a database."""
+
+    advice = "run `reader db check`, or restore the file from a copy"
+
+
+class DatabaseReadOnlyError(DatabaseError):
+    """The database (or its folder) cannot be written."""
+
+    advice = "make the file and its folder writable by this user"
+
+
+class DatabaseBusyError(DatabaseError):
+    """Another process kept the database locked for longer than we wait."""
+
+    advice = "try again when the other process is done"
 
 
 class SourceError(ReaderError):

@@ -418,6 +418,20 @@ class StoreStats:
 
 
 @dataclass(frozen=True)
+class StoreCheck:
+    """What `reader db check` found."""
+
+    problems: tuple[str, ...]
+    """The database's own consistency problems (SQLite's integrity check); none when sound."""
+    index_problem: str | None
+    """Why the full-text index does not match the items; None when it does."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.index_problem is None
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """What the fetcher got for one feed: data, not decisions."""
 
@@ -493,6 +507,11 @@ class UpdateReport:
     results: tuple[FeedResult, ...]
     started: datetime
     finished: datetime
+    stopped_by: str | None = None
+    """Why the update stopped before every feed was done: the database failed (a full disk, a
+    damaged file), in one line naming it. None when the update ran to its end."""
+    not_done: int = 0
+    """Feeds left out because the update stopped; they stay due."""
 
     @property
     def checked(self) -> int:

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from reader.config import Settings, load_settings
-from reader.core import Reader, make_reader
+from reader.core import Reader, database_file, make_reader
 from reader.models import Feed, Item, ItemLink
 from reader.textsafe import plain
 
@@ -42,7 +42,13 @@ class AppContext:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
+            file = database_file(self.location)
+            empty = file is not None and file.is_file() and file.stat().st_size == 0
             self._reader = make_reader(self.location, settings=self.settings)
+            if empty:  # once: from now on the file holds a database
+                click.echo(
+                    f"{self.location}: was an empty file; made a new database in it", err=True
+                )
         return self._reader
 
     def close(self) -> None:

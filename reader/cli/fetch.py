@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reader.cli.context import AppContext, emit_json, iso, pass_app, safe
+from reader.cli.context import AppContext, emit_json, fail, iso, pass_app, safe
 from reader.models import FeedResult, UpdateReport
 
 
@@ -23,6 +23,8 @@ def report_json(report: UpdateReport) -> dict[str, Any]:
         "updated": report.updated,
         "not_modified": report.not_modified,
         "errors": len(report.errors),
+        "stopped_by": report.stopped_by,
+        "not_done": report.not_done,
         "feeds": [
             {
                 "url": r.url,
@@ -53,7 +55,18 @@ def report_lines(report: UpdateReport) -> list[str]:
     for result in report.errors:
         state = " (disabled)" if result.disabled else ""
         lines.append(f"error: {safe(result.url)}: {safe(result.error)}{state}")
+    if report.stopped_by is not None:
+        lines.append(
+            f"stopped: {report.not_done} feed{'s' if report.not_done != 1 else ''}"
+            " not updated (they stay due)"
+        )
     return lines
+
+
+def stopped_error(report: UpdateReport) -> None:
+    """Exit with status 1 and the database's one-line error if the update stopped on it."""
+    if report.stopped_by is not None:
+        fail(report.stopped_by)
 
 
 @click.command("fetch")
@@ -97,6 +110,7 @@ def fetch(app: AppContext, fetch_all: bool, feed_urls: tuple[str, ...], as_json:
 
     if as_json:
         emit_json(report_json(report))
-        return
-    for line in report_lines(report):
-        click.echo(line)
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+    stopped_error(report)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from reader.cli.context import AppContext, pass_app
-from reader.cli.fetch import report_lines
+from reader.cli.fetch import report_lines, stopped_error
 from reader.cli.items import print_items
 from reader.cli.seeds import print_report
 from reader.cli.tui import tui
@@ -46,8 +46,10 @@ def start(app: AppContext, no_daemon: bool) -> None:
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:
         click.echo("not a terminal: running one update instead of the reader")
-        for line in report_lines(reader.update_feeds()):
+        report = reader.update_feeds()
+        for line in report_lines(report):
             click.echo(line)
+        stopped_error(report)
         print_items(reader.get_items(sort=SortOrder.RELEVANCE, limit=20))
         return
 

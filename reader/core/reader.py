@@ -30,6 +30,7 @@ from reader.models import (
     ItemFilter,
     SearchHit,
     SortOrder,
+    StoreCheck,
     Story,
     TagCount,
     UpdateReport,
@@ -225,8 +226,11 @@ class Reader:
         highlight: tuple[str, str] = ("[", "]"),
     ) -> list[SearchHit]:
         """Full-text search, best first, for a query as typed or parsed (`reader.query`);
-        `InvalidSearchQueryError` (with a hint) when it cannot run at all."""
-        return self._store.search(query, limit=limit, highlight=highlight)
+        `InvalidSearchQueryError` (with a hint) when it cannot run at all,
+        `SearchTimeoutError` when it runs past `[search] timeout`."""
+        return self._store.search(
+            query, limit=limit, highlight=highlight, timeout=self.settings.search.timeout
+        )
 
     def change_counter(self) -> int:
         """A number that grows whenever any process changes items, marks or feeds."""
@@ -238,15 +242,18 @@ class Reader:
         """Stories reported by at least `min_sources` sources, biggest and newest first."""
         return self._store.get_stories(min_sources=min_sources, limit=limit)
 
-    def refresh_topic(self, *, force: bool = False) -> RefreshReport:
+    def refresh_topic(
+        self, *, force: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> RefreshReport:
         """Bring scores and stories up to date with the seeds, settings and items.
 
-        `force` re-scores everything and regroups the whole history. A `[topic]` phrase that
-        can never match is a `ConfigError`.
+        `force` re-scores everything and regroups the whole history. `should_stop` is asked
+        between batches (a stopped refresh goes on next time). A `[topic]` phrase that can
+        never match is a `ConfigError`.
         """
         from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
 
-        return refresh_topic(self._store, self.settings, force=force)
+        return refresh_topic(self._store, self.settings, force=force, should_stop=should_stop)
 
     def prepare_updates(self) -> None:
         """Load what updates need (the topic model) now rather than at the first update, so a
@@ -266,7 +273,11 @@ class Reader:
     def import_seeds(self, directory: Path | None = None) -> SeedsImported:
         """Import the seed articles (default: the settings' folder), then refresh the topic
         they define. `SeedFileError` when the folder is missing; bad files are reported."""
-        seeds = import_seeds(self._store, directory or self.settings.seeds_dir)
+        seeds = import_seeds(
+            self._store,
+            directory or self.settings.seeds_dir,
+            max_file_bytes=self.settings.seeds.max_file_bytes,
+        )
         return SeedsImported(seeds=seeds, topic=self.refresh_topic())
 
     def import_opml(self, path: Path) -> OPMLImportReport:
@@ -333,10 +344,28 @@ class Reader:
 
     # -- housekeeping ------------------------------------------------------------------------
 
-    def prune(self, now: datetime | None = None) -> int:
+    def prune(
+        self, now: datetime | None = None, *, should_stop: Callable[[], bool] | None = None
+    ) -> int:
         """Retention: delete what `[retention]` allows (old read items, leaving tombstones so
-        they never come back); return how many items went. Nothing when `days` is 0."""
-        return prune_old_items(self._store, self.settings.retention, now or utc_now())
+        they never come back), in short batches, asking `should_stop` between them; return
+        how many items went. Nothing when `days` is 0."""
+        stop = {} if should_stop is None else {"should_stop": should_stop}
+        return prune_old_items(self._store, self.settings.retention, now or utc_now(), **stop)
+
+    def check_writable(self) -> None:
+        """Raise the store's `DatabaseError` if it cannot take a write now (a full disk);
+        how the daemon learns that the database has room again."""
+        self._store.check_writable()
+
+    def check_database(self) -> StoreCheck:
+        """The store's consistency and its full-text index, checked (`reader db check`)."""
+        return self._store.check()
+
+    def rebuild_search_index(self) -> None:
+        """Build the full-text index again from the items (when `check_database` says it is
+        out of step)."""
+        self._store.rebuild_search_index()
 
     def copy_to_postgres(
         self, target_url: str, *, on_table: Callable[[str, int], None] | None = None

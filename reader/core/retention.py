@@ -8,6 +8,7 @@ tombstone so the next fetch of its feed does not bring it back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from reader.config import RetentionSettings
@@ -23,12 +24,36 @@ def retention_cutoff(now: datetime, settings: RetentionSettings) -> datetime | N
     return now - timedelta(days=settings.days)
 
 
-def prune_old_items(store: Store, settings: RetentionSettings, now: datetime) -> int:
-    """Prune what retention allows at `now`; return how many items went."""
+PRUNE_BATCH = 2000
+"""Items pruned per transaction: a store with a year of items to prune never holds the write
+lock for long, and a stop request is seen between batches."""
+
+
+def _never() -> bool:
+    return False
+
+
+def prune_old_items(
+    store: Store,
+    settings: RetentionSettings,
+    now: datetime,
+    *,
+    should_stop: Callable[[], bool] = _never,
+) -> int:
+    """Prune what retention allows at `now`, in batches, asking `should_stop` between them;
+    return how many items went (a stopped run goes on next time)."""
     cutoff = retention_cutoff(now, settings)
     if cutoff is None:
         return 0
-    pruned = store.prune_items(cutoff, keep_per_feed=settings.keep_per_feed)
+    pruned = 0
+    while True:
+        batch = store.prune_items(cutoff, keep_per_feed=settings.keep_per_feed, limit=PRUNE_BATCH)
+        pruned += batch
+        if batch < PRUNE_BATCH:
+            break
+        if should_stop():
+            logger.info("retention stopped after %d items; it goes on next time", pruned)
+            return pruned
     if pruned:
         logger.info(
             "retention pruned %d read items first seen before %s", pruned, cutoff.isoformat()

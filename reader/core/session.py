@@ -73,7 +73,8 @@ class UpdateSession:
         stored; then, if anything arrived and `regroup`, bring the topic's stories up to date.
 
         `on_result` is called on the event loop as each feed finishes (progress displays).
-        A feed's failure is its `FeedResult.error`; the other feeds go on.
+        A feed's failure is its `FeedResult.error`; the other feeds go on. A failure of the
+        database stops the update (`UpdateReport.stopped_by`) and skips the regrouping.
         """
         from reader.topic import refresh_topic
         from reader.update import update_feeds
@@ -89,6 +90,6 @@ class UpdateSession:
             pipeline=self._pipeline,
             **clock,
         )
-        if regroup and (report.new or report.updated):
+        if regroup and (report.new or report.updated) and report.stopped_by is None:
             await asyncio.to_thread(refresh_topic, self._store, self._settings)
         return report

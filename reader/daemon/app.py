@@ -10,7 +10,14 @@ periodic jobs (the topic refresh).
 
 On SIGINT/SIGTERM the daemon stops taking feeds, lets in-flight updates finish for a short
 grace period, cancels what is left (each feed's items and state commit in one transaction, so
-a cancelled feed is simply due again next time) and returns, well within 5 seconds.
+a cancelled feed is simply due again next time) and returns within 2 seconds: the long jobs
+(topic refresh, retention) ask `Daemon.should_stop` between batches and return, keeping the
+batches they committed.
+
+When the database itself fails (`DatabaseError`: a full disk, a damaged or read-only file),
+no job can do its work, so the daemon pauses every job: one log line per pause, pauses that
+double while the failure lasts, and a small write when each pause ends to see whether the
+database takes writes again; when it does, the jobs resume by themselves.
 """
 
 from __future__ import annotations
@@ -22,20 +29,29 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from reader.core import Reader, UpdateSession
+from reader.exceptions import DatabaseError
 from reader.models import Feed, UpdateReport
 
 logger = logging.getLogger("reader.daemon")
 
-SHUTDOWN_GRACE = 2.0
-"""Seconds in-flight updates get to finish after a stop signal before they are cancelled."""
+SHUTDOWN_GRACE = 0.5
+"""Seconds in-flight updates get to finish after a stop signal before they are cancelled
+(a cancelled feed is fetched again next time; the whole stop must fit in 2 seconds)."""
 
-PIPELINE_CLOSE_WAIT = 0.5
+PIPELINE_CLOSE_WAIT = 0.3
 """Seconds the parser workers get to exit on stop before they are killed."""
+
+STORAGE_PAUSE_FIRST = 5.0
+"""Seconds every job pauses after the database failed (doubling while it keeps failing)."""
+
+STORAGE_PAUSE_MAX = 300.0
+"""The longest pause (or `[schedule] max_backoff`, if shorter)."""
 
 DISPATCH_JOB = "dispatch"
 RETENTION_JOB = "retention"
@@ -49,8 +65,11 @@ class PeriodicJob:
     """A unique job name, used in logs."""
     every: float
     """Seconds between runs; a run still going when the next is due is not doubled."""
-    run: Callable[[], object]
+    run: Callable[..., object]
     """A coroutine function (awaited on the loop) or a plain function (run in a thread)."""
+    stoppable: bool = False
+    """`run` takes `should_stop`, a function that turns true when the daemon is stopping:
+    a long job asks it between batches and returns."""
 
 
 def utc_now() -> datetime:
@@ -85,6 +104,11 @@ class Daemon:
         self._session: UpdateSession | None = None
         self.dispatches = 0
         """Dispatches that found due feeds (for tests and the benchmark)."""
+        self.storage_fault: str | None = None
+        """The database failure the jobs are paused for (None while it works)."""
+        self._paused_until = 0.0
+        self._pause = 0.0
+        self._checking = asyncio.Lock()
 
     @property
     def session(self) -> UpdateSession | None:
@@ -92,6 +116,10 @@ class Daemon:
         return self._session
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def should_stop(self) -> bool:
+        """True once a stop was requested: long jobs ask it between batches (any thread)."""
+        return self._stopping
 
     def request_stop(self) -> None:
         """Stop taking new feeds and make `run` return; a second request cancels at once."""
@@ -191,9 +219,10 @@ class Daemon:
                 **common,
             )
         for job in self._extra_jobs:
+            run = partial(job.run, should_stop=self.should_stop) if job.stoppable else job.run
             scheduler.add_job(
                 self._tracked,
-                args=[job.name, _as_coroutine_function(job.run)],
+                args=[job.name, _as_coroutine_function(run)],
                 id=job.name,
                 name=job.name,
                 seconds=max(job.every, 0.1),
@@ -201,21 +230,69 @@ class Daemon:
             )
 
     async def _tracked(self, name: str, work: Callable[[], Coroutine[Any, Any, object]]) -> None:
-        """Run one job's work as a task the shutdown can wait for or cancel; log its failure."""
-        if self._stopping:
+        """Run one job's work as a task the shutdown can wait for or cancel; log its failure;
+        skip it while the jobs are paused for a database failure."""
+        if self._stopping or not await self._database_works():
             return
         task = asyncio.create_task(work(), name=f"reader-{name}")
         self._in_flight.add(task)
         try:
             await task
+            if self.storage_fault is None:
+                self._pause = 0.0  # a job went through: the next failure starts afresh
         except asyncio.CancelledError:
             if not task.cancelled():
                 raise  # we ourselves are being cancelled: pass it on
             logger.info("%s cancelled by shutdown", name)
+        except DatabaseError as exc:
+            self.pause_for(str(exc))
         except Exception:
             logger.exception("%s job failed; it runs again on schedule", name)
         finally:
             self._in_flight.discard(task)
+
+    # -- database failures -----------------------------------------------------------------
+
+    def pause_for(self, fault: str) -> None:
+        """Pause every job because the database failed (`fault`: its one-line error).
+
+        One log line per pause. A failure while paused (another job meeting the same full
+        disk) changes nothing; each pause after the first is twice as long, until a job
+        succeeds again.
+        """
+        now = time.monotonic()
+        if self.storage_fault is not None and now < self._paused_until:
+            return
+        cap = min(STORAGE_PAUSE_MAX, max(1.0, float(self.settings.schedule.max_backoff)))
+        again = self._pause > 0
+        self._pause = min(cap, self._pause * 2 if again else STORAGE_PAUSE_FIRST)
+        self.storage_fault = fault
+        self._paused_until = now + self._pause
+        logger.warning(
+            "%s; %s for %.0f s",
+            fault,
+            "still failing: pausing again" if again else "every job pauses",
+            self._pause,
+        )
+
+    async def _database_works(self) -> bool:
+        """False while paused for a database failure; when the pause ends, true if the
+        store can take a write again (the jobs resume), else a longer pause."""
+        if self.storage_fault is None:
+            return True
+        async with self._checking:  # jobs due together check once
+            if self.storage_fault is None:
+                return True
+            if time.monotonic() < self._paused_until or self._stopping:
+                return False
+            try:
+                await asyncio.to_thread(self.reader.check_writable)
+            except DatabaseError as exc:
+                self.pause_for(str(exc))
+                return False
+            logger.info("the database takes writes again; jobs resume")
+            self.storage_fault = None
+            return True
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -237,6 +314,9 @@ class Daemon:
             self.dispatches += 1
             started = time.monotonic()
             report = await self._update(fresh)
+            if report.stopped_by is not None:
+                self.pause_for(report.stopped_by)
+                break
             busy = report.new or report.updated or report.errors
             logger.log(
                 logging.INFO if busy else logging.DEBUG,
@@ -262,8 +342,8 @@ class Daemon:
             return await session.update_feeds(feeds, regroup=False, now=self._now)
 
     async def prune(self) -> int:
-        """Run retention once (in a thread: it is one SQL transaction)."""
-        return await asyncio.to_thread(self.reader.prune, self._now())
+        """Run retention once (in a thread; in short batches, stopping when the daemon does)."""
+        return await asyncio.to_thread(self.reader.prune, self._now(), should_stop=self.should_stop)
 
 
 def _as_coroutine_function(run: Callable[[], object]) -> Callable[[], Coroutine[Any, Any, object]]:

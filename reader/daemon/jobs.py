@@ -18,7 +18,7 @@ def topic_refresh_jobs(reader: Reader) -> list[PeriodicJob]:
     every = reader.settings.topic.refresh_every
     if every <= 0:
         return []
-    return [PeriodicJob("topic-refresh", every=every, run=reader.refresh_topic)]
+    return [PeriodicJob("topic-refresh", every=every, run=reader.refresh_topic, stoppable=True)]
 
 
 def extra_jobs(reader: Reader) -> list[PeriodicJob]:

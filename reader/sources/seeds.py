@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from reader.textsafe import plain, strip_controls
 
 TITLE_MAX_CHARS = 120
 """A title made from a first sentence is trimmed to this, at a word boundary."""
+
+MAX_FILE_BYTES = 1024 * 1024
+"""The default cap on a seed file (`[seeds] max_file_bytes`): a pasted article is a few KiB;
+a 50 MB file took most of a minute and 1.4 GB to import, and made every search crawl."""
 
 _HEADLINE_MAX_CHARS = 160
 _HEADLINE_MAX_WORDS = 25
@@ -132,12 +137,31 @@ class SeedImportReport:
         return len(self.new) + len(self.updated) + len(self.unchanged)
 
 
-def read_seed_file(path: Path) -> str:
-    """The text of a seed file; raise `SeedFileError` if it is unreadable, not UTF-8 or empty."""
+def _size(count: int) -> str:
+    """A byte count for messages: "812 bytes", "3.5 KiB", "50.0 MiB"."""
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KiB"
+    return f"{count / (1024 * 1024):.1f} MiB"
+
+
+def read_seed_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a seed file; raise `SeedFileError` if it is unreadable, larger than
+    `max_bytes` (checked before reading it), not UTF-8 or empty."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # Read one byte past the cap: a file that grows, or a device, is caught too.
+            raw = b"" if size > max_bytes else handle.read(max_bytes + 1)
     except OSError as exc:
         raise SeedFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    if size > max_bytes or len(raw) > max_bytes:
+        raise SeedFileError(
+            path,
+            f"{_size(max(size, len(raw)))} is over the {_size(max_bytes)} cap on a seed file"
+            " ([seeds] max_file_bytes); a seed is one article: split the file or raise the cap",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -178,8 +202,15 @@ def parse_seed(text: str, identity: str) -> SeedArticle:
     )
 
 
-def import_seeds(store: Store, directory: Path, *, now: datetime | None = None) -> SeedImportReport:
-    """Load every `*.txt` in `directory` into the seeds source; bad files are reported."""
+def import_seeds(
+    store: Store,
+    directory: Path,
+    *,
+    now: datetime | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> SeedImportReport:
+    """Load every `*.txt` in `directory` into the seeds source; bad files (unreadable, over
+    `max_file_bytes`, not an article) are reported and the others imported."""
     if not directory.is_dir():
         raise SeedFileError(directory, "no such folder")
     now = now or datetime.now(UTC)
@@ -189,7 +220,7 @@ def import_seeds(store: Store, directory: Path, *, now: datetime | None = None) 
     errors: list[SeedFileError] = []
     for path in sorted(directory.glob("*.txt")):
         try:
-            article = parse_seed(read_seed_file(path), path.name)
+            article = parse_seed(read_seed_file(path, max_bytes=max_file_bytes), path.name)
         except SeedFileError as exc:
             errors.append(exc)
             continue

@@ -21,6 +21,7 @@ from reader.models import (
     ItemWrite,
     SearchHit,
     SortOrder,
+    StoreCheck,
     StoreStats,
     Story,
     TagCount,
@@ -168,11 +169,15 @@ class Store(Protocol):
         """Delete items of a source by identity (without a tombstone); return how many."""
         ...
 
-    def prune_items(self, before: datetime, *, keep_per_feed: int = 0) -> int:
-        """Delete read feed items first seen before `before`, leaving tombstones.
+    def prune_items(
+        self, before: datetime, *, keep_per_feed: int = 0, limit: int | None = None
+    ) -> int:
+        """Delete read feed items first seen before `before`, leaving tombstones; return how
+        many went.
 
         Starred, tagged and seed items are never pruned; the newest `keep_per_feed` items
-        of each feed are kept.
+        of each feed are kept. With `limit`, at most that many go (the oldest first), in one
+        short transaction: callers prune a big store in batches.
         """
         ...
 
@@ -198,12 +203,15 @@ class Store(Protocol):
         *,
         limit: int = 50,
         highlight: tuple[str, str] = ("[", "]"),
+        timeout: float | None = None,
     ) -> list[SearchHit]:
         """Full-text search, best first, for a query as typed or already parsed.
 
         Plain text always runs (see `reader.query`). A query of nothing but exclusions lists
         every other item, newest first. `InvalidSearchQueryError` (with a hint) when a query
-        cannot run at all.
+        cannot run at all; `SearchTimeoutError` when it runs longer than `timeout` seconds
+        (None or 0: no limit). Snippets come from a bounded part of each body, so no stored
+        body can make a search slow.
         """
         ...
 
@@ -243,6 +251,20 @@ class Store(Protocol):
 
     def stats(self, now: datetime) -> StoreStats:
         """Counts for `reader status`."""
+        ...
+
+    def check_writable(self) -> None:
+        """Raise the `DatabaseError` a write would meet now (a full disk, a read-only file):
+        a write that needs new space, undone in the same transaction."""
+        ...
+
+    def check(self) -> StoreCheck:
+        """Check the database's consistency and whether the full-text index matches the items
+        (for `reader db check`); problems are reported, not raised."""
+        ...
+
+    def rebuild_search_index(self) -> None:
+        """Build the full-text index again from the items (it holds nothing else)."""
         ...
 
     def integrity_check(self) -> str:

@@ -9,7 +9,7 @@ so a big store never holds the write lock long; then it regroups the recent item
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +56,17 @@ class RefreshReport:
     """Time spent reading, scoring and writing scores."""
     group_seconds: float
     """Time spent grouping stories and writing them."""
+    stopped: bool = False
+    """True when `should_stop` ended the refresh early (what was written stays; the rest is
+    done next time)."""
+
+
+Stop = Callable[[], bool]
+"""Asked between batches of a long job: true when the job should return now."""
+
+
+def _never() -> bool:
+    return False
 
 
 def seed_texts(store: Store) -> list[str]:
@@ -127,14 +138,22 @@ def _seen_or_dated_since(item: Item, since: datetime) -> bool:
 
 
 def refresh_topic(
-    store: Store, settings: Settings, *, force: bool = False, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+    should_stop: Stop | None = None,
 ) -> RefreshReport:
     """Bring scores and stories up to date with the seeds, the settings and the items.
 
     Re-scores every item when the profile changed (or `force`), else only unscored ones.
     Then regroups the seeds and recent items into stories (see `regroup_since`; all items
-    with `force`), keeping the stories made only of older items as they are.
+    with `force`), keeping the stories made only of older items as they are. `should_stop`
+    is asked between batches; a stopped refresh keeps the scores written so far and leaves
+    the profile's fingerprint unchanged, so the next refresh goes on with the re-scoring.
     """
+    stop = should_stop or _never
     started = time.perf_counter()
     model = load_topic(store, settings)
     items = store.get_items(sort=SortOrder.OLDEST)
@@ -144,6 +163,8 @@ def refresh_topic(
         rebuilt = force or store.get_meta(FINGERPRINT_KEY) != model.fingerprint
         todo = [i.id for i in items] if rebuilt else [i.id for i in items if i.score is None]
         for start in range(0, len(todo), SCORE_BATCH):
+            if stop():
+                return _stopped(model, rebuilt, scored, time.perf_counter() - started)
             pairs = store.get_texts(ids=todo[start : start + SCORE_BATCH])
             results = model.score([text for _, text in pairs])
             store.set_scores(
@@ -153,6 +174,8 @@ def refresh_topic(
         if rebuilt:
             store.set_meta(FINGERPRINT_KEY, model.fingerprint)
     score_seconds = time.perf_counter() - started
+    if stop():
+        return _stopped(model, rebuilt, scored, score_seconds)
 
     started = time.perf_counter()
     if force:
@@ -170,6 +193,8 @@ def refresh_topic(
     texts: dict[int, str] = {}
     ids = [item.id for item in recent]
     for start in range(0, len(ids), TEXT_BATCH):  # keep only leads: bodies can be large
+        if stop():
+            return _stopped(model, rebuilt, scored, score_seconds)
         for item_id, text in store.get_texts(ids=ids[start : start + TEXT_BATCH]):
             texts[item_id] = lead_of(text)
     stories = group_stories(_story_inputs(recent, texts), story_days=settings.topic.story_days)
@@ -184,4 +209,21 @@ def refresh_topic(
         grouped=len(recent),
         score_seconds=score_seconds,
         group_seconds=group_seconds,
+    )
+
+
+def _stopped(
+    model: TopicModel | None, rebuilt: bool, scored: int, score_seconds: float
+) -> RefreshReport:
+    """The report of a refresh `should_stop` ended before its stories were regrouped."""
+    return RefreshReport(
+        fingerprint=None if model is None else model.fingerprint,
+        rebuilt=rebuilt,
+        scored=scored,
+        stories=0,
+        storied_items=0,
+        grouped=0,
+        score_seconds=score_seconds,
+        group_seconds=0.0,
+        stopped=True,
     )

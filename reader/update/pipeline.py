@@ -6,7 +6,9 @@ scoring thread scores new and changed items, and one store thread reads and writ
 the feeds that are ready into short transactions (each feed's items with its validators, never
 apart). What each outcome means is decided in `reader.update.decide`; this module only moves
 data. A feed's failure becomes its `FeedResult.error` (and the feed's last error, with
-backoff); the other feeds go on.
+backoff); the other feeds go on. A failure of the database itself (`DatabaseError`: a full
+disk, a damaged file) is no feed's fault: the update stops at once, keeps what was committed,
+and its report says why (`UpdateReport.stopped_by`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from reader.config import Settings
-from reader.exceptions import FeedError, FeedNotFoundError, StorageError
+from reader.exceptions import DatabaseError, FeedError, FeedNotFoundError, StorageError
 from reader.fetch import Fetcher
 from reader.models import Feed, FeedResult, ItemFilter, ItemWrite, ParsedFeed, UpdateReport
 from reader.parse import ParserPool
@@ -195,6 +197,22 @@ class _FeedUpdater:
         self.run = run
         self.decider = Decider(run.settings.schedule)
         self.writer = BatchedWriter(run.store, run.store_thread)
+        self.fault: DatabaseError | None = None
+        """The database failure that stopped this update, if one did."""
+        self._before_write: set[asyncio.Task[object]] = set()
+        """Feeds' tasks still fetching or parsing: cancelled when the update stops."""
+
+    def _stop(self, fault: DatabaseError) -> None:
+        """The database failed: no more feeds; those not yet writing are cancelled (the ones
+        writing get the same error from the writer)."""
+        if self.fault is not None:
+            return
+        self.fault = fault
+        log.info("update stopped: %s", plain(str(fault)))
+        current = asyncio.current_task()
+        for task in self._before_write:
+            if task is not current:
+                task.cancel()
 
     async def _in_thread(
         self,
@@ -206,23 +224,44 @@ class _FeedUpdater:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(thread, lambda: function(*args, **kwargs))
 
-    async def update(self, feed: Feed) -> FeedResult:
-        """Update one feed; never raises for the feed's own failures."""
+    async def update(self, feed: Feed) -> FeedResult | None:
+        """Update one feed; never raises for the feed's own failures. None when the update
+        stopped (the database failed) before this feed was done."""
+        if self.fault is not None:
+            return None
         started = time.monotonic()
         check = FeedCheck(feed, self.run.now())
+        task = asyncio.current_task()
+        if task is not None:
+            self._before_write.add(task)
         try:
             decision = await self._decide(check)
+        except asyncio.CancelledError:
+            if self.fault is None:
+                raise
+            return None  # cancelled by `_stop`
         except FeedError as exc:
             decision = self.decider.failed(check, Failed(exc.message))
         except FeedNotFoundError:  # unsubscribed while we fetched: nothing to record
             decision = None
+        except DatabaseError as exc:
+            self._stop(exc)
+            return None
         except Exception as exc:  # a bug must not stop the other feeds
             log.exception("feed %s: unexpected error", plain(feed.url))
             decision = self.decider.failed(
                 check, Failed(f"internal error: {type(exc).__name__}: {exc}")
             )
+        finally:
+            if task is not None:
+                self._before_write.discard(task)
+        if self.fault is not None:
+            return None
         try:
             result = _removed(check) if decision is None else await self._store(check, decision)
+        except DatabaseError as exc:
+            self._stop(exc)
+            return None
         except Exception as exc:  # a bug must not stop the other feeds
             log.exception("feed %s: unexpected error while storing", plain(feed.url))
             result = FeedResult(feed.url, error=f"internal error: {type(exc).__name__}: {exc}")
@@ -294,6 +333,8 @@ class _FeedUpdater:
             counts = await self.writer.write(decision.write)
         except FeedNotFoundError:  # unsubscribed meanwhile
             return decision.result if decision.result.error else _removed(check)
+        except DatabaseError:
+            raise  # not this feed's failure: the update stops
         except StorageError as exc:
             url, reason = plain(check.feed.url), plain(str(exc))
             if decision.result.error is not None:  # the error still reaches the report
@@ -361,12 +402,18 @@ async def update_feeds(
             return UpdateReport(results=(), started=started, finished=now())
         if pipeline is not None:
             run = _Run(store, settings, pipeline, store_thread, score_thread, now, scorer)
-            results = await _update_all(run, ordered, on_result)
+            results, fault = await _update_all(run, ordered, on_result)
         else:
             async with UpdatePipeline(settings) as own:
                 run = _Run(store, settings, own, store_thread, score_thread, now, scorer)
-                results = await _update_all(run, ordered, on_result)
-        return UpdateReport(results=tuple(results), started=started, finished=now())
+                results, fault = await _update_all(run, ordered, on_result)
+        return UpdateReport(
+            results=tuple(results),
+            started=started,
+            finished=now(),
+            stopped_by=None if fault is None else str(fault),
+            not_done=len(ordered) - len(results),
+        )
     finally:
         score_thread.shutdown(wait=True)
         store_thread.shutdown(wait=True)
@@ -374,7 +421,8 @@ async def update_feeds(
 
 async def _update_all(
     run: _Run, ordered: Sequence[Feed], on_result: Callable[[FeedResult], None] | None
-) -> list[FeedResult]:
+) -> tuple[list[FeedResult], DatabaseError | None]:
+    """Every feed's result (those done) and the database failure that stopped the update."""
     # Bounded in flight: bodies wait for the parser in memory, so keep their number small.
     in_flight = asyncio.Semaphore(max(1, run.settings.fetch.concurrency) * 2)
     updater = _FeedUpdater(run)
@@ -383,14 +431,15 @@ async def _update_all(
         # tenths of a second to import the parser) while the first requests are out.
         await run.pipeline.parser.start()
 
-    async def one(feed: Feed) -> FeedResult:
+    async def one(feed: Feed) -> FeedResult | None:
         async with in_flight:
             result = await updater.update(feed)
-        if on_result is not None:
+        if on_result is not None and result is not None:
             try:
                 on_result(result)
             except Exception:  # a display's bug must not lose the update
                 log.exception("on_result callback failed for %s", plain(feed.url))
         return result
 
-    return list(await asyncio.gather(*(one(feed) for feed in ordered)))
+    results = await asyncio.gather(*(one(feed) for feed in ordered))
+    return [r for r in results if r is not None], updater.fault

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+from reader.exceptions import DatabaseError
 from reader.models import FeedWrite, WriteCounts
 from reader.store.base import Store
+
+_Waiting = tuple[FeedWrite, "asyncio.Future[WriteCounts]"]
+"""A feed's write and the future its caller awaits."""
 
 
 class BatchedWriter:
@@ -15,7 +19,9 @@ class BatchedWriter:
     One transaction per feed made the commit (and SQLite's WAL bookkeeping) a large share of
     an update of many feeds; batching keeps each feed's items and validators in one
     transaction while sharing commits. If a batch fails, its feeds are written one by one,
-    so a feed's failure stays its own (`write` raises the store's error for that feed only).
+    so a feed's failure stays its own (`write` raises the store's error for that feed only);
+    but when the database itself failed (`DatabaseError`: full, broken, read-only), no retry
+    can succeed, so every waiting write gets that error at once.
     """
 
     MAX_BATCH = 128
@@ -27,7 +33,7 @@ class BatchedWriter:
     def __init__(self, store: Store, store_thread: ThreadPoolExecutor) -> None:
         self.store = store
         self.store_thread = store_thread
-        self._waiting: list[tuple[FeedWrite, asyncio.Future[WriteCounts]]] = []
+        self._waiting: list[_Waiting] = []
         self._drainer: asyncio.Task[None] | None = None
 
     async def write(self, write: FeedWrite) -> WriteCounts:
@@ -42,13 +48,21 @@ class BatchedWriter:
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
+                # A write whose caller was cancelled (the update was stopped) is not done:
+                # its feed stays due, as if it had never been fetched.
+                self._waiting = [(w, f) for w, f in self._waiting if not f.cancelled()]
                 batch = self._waiting[: self.MAX_BATCH]
                 del self._waiting[: self.MAX_BATCH]
+                if not batch:
+                    break
                 writes = [write for write, _ in batch]
                 try:
                     counts = await loop.run_in_executor(
                         self.store_thread, self.store.write_feeds, writes
                     )
+                except DatabaseError as exc:
+                    self._fail_all(batch, exc)
+                    break
                 except Exception:
                     await self._one_by_one(batch)
                     continue
@@ -58,13 +72,24 @@ class BatchedWriter:
         finally:
             self._drainer = None
 
-    async def _one_by_one(self, batch: list[tuple[FeedWrite, asyncio.Future[WriteCounts]]]) -> None:
+    def _fail_all(self, batch: list[_Waiting], exc: DatabaseError) -> None:
+        """The database failed: every write of `batch` and every one waiting gets `exc`."""
+        batch = batch + self._waiting
+        self._waiting = []
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)
+
+    async def _one_by_one(self, batch: list[_Waiting]) -> None:
         loop = asyncio.get_running_loop()
-        for write, future in batch:
+        for index, (write, future) in enumerate(batch):
             try:
                 [count] = await loop.run_in_executor(
                     self.store_thread, self.store.write_feeds, [write]
                 )
+            except DatabaseError as exc:
+                self._fail_all(batch[index:], exc)
+                return
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)

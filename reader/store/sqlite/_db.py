@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -11,7 +12,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reader.exceptions import StorageError
+from reader.exceptions import (
+    DatabaseBusyError,
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseIOError,
+    DatabaseReadOnlyError,
+    DiskFullError,
+    StorageError,
+)
 
 BUSY_TIMEOUT_MS = 10_000
 _LOCKED_RETRIES = 5
@@ -36,10 +45,61 @@ def from_db(value: str | None) -> datetime | None:
     return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)
 
 
+NEARLY_FULL_BYTES = 256 * 1024
+"""An I/O error on a filesystem with less free space than this is taken as a full disk: SQLite
+reports some out-of-space failures (growing the WAL index, a short write) as I/O errors."""
+
+
+def location_of(path: Path | str) -> str:
+    """The database as messages name it: an absolute path (``:memory:`` as it is)."""
+    return str(path) if str(path) == ":memory:" else os.path.abspath(path)
+
+
+def free_bytes(path: Path | str) -> int | None:
+    """Free space (for this user) on the filesystem of the database at `path`; None if unknown."""
+    if str(path) == ":memory:":
+        return None
+    try:
+        stat = os.statvfs(Path(location_of(path)).parent)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+def database_error(exc: sqlite3.Error, path: Path | str) -> StorageError:
+    """SQLite's error as ours: a `DatabaseError` subclass when the database itself failed
+    (full, broken, read-only, locked), a plain `StorageError` otherwise (a bug or a misuse)."""
+    where = location_of(path)
+    cause = str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    if primary == sqlite3.SQLITE_FULL:
+        return DiskFullError(where, "disk full")
+    if primary == sqlite3.SQLITE_IOERR:
+        free = free_bytes(path)
+        if free is not None and free < NEARLY_FULL_BYTES:
+            return DiskFullError(where, f"disk full ({cause})")
+        return DatabaseIOError(where, cause)
+    if primary == sqlite3.SQLITE_CORRUPT:
+        return DatabaseCorruptError(where, cause)
+    if primary == sqlite3.SQLITE_NOTADB:
+        return DatabaseCorruptError(
+            where, cause, "check that it names a reader database, or restore it from a copy"
+        )
+    if primary == sqlite3.SQLITE_READONLY:
+        return DatabaseReadOnlyError(where, cause)
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseBusyError(where, cause)
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return DatabaseError(where, cause, "check that its folder exists and can be written")
+    return StorageError(f"database {where}: {cause}")
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open (creating) a database file with WAL, a busy timeout and foreign keys."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db: sqlite3.Connection | None = None
     try:
         db = sqlite3.connect(
             str(path),
@@ -53,7 +113,9 @@ def connect(path: Path | str) -> sqlite3.Connection:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open database {path}: {exc}") from exc
+        if db is not None:
+            db.close()
+        raise database_error(exc, path) from exc
     return db
 
 
@@ -64,6 +126,10 @@ class Database:
         self.path = path
         self.conn = connect(path)
         self.lock = threading.RLock()
+
+    def error(self, exc: sqlite3.Error) -> StorageError:
+        """`exc` as the store raises it (see `database_error`)."""
+        return database_error(exc, self.path)
 
     def close(self) -> None:
         with self.lock:
@@ -76,7 +142,7 @@ class Database:
             try:
                 yield self.conn
             except sqlite3.Error as exc:
-                raise StorageError(f"database error: {exc}") from exc
+                raise self.error(exc) from exc
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -99,7 +165,7 @@ class Database:
                     with contextlib.suppress(sqlite3.Error):  # keep the first error
                         self.conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StorageError(f"database error: {exc}") from exc
+                    raise self.error(exc) from exc
                 raise
 
     def _begin(self) -> None:
@@ -107,12 +173,13 @@ class Database:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StorageError(f"database error: {exc}") from exc
+            except sqlite3.Error as exc:
+                error = self.error(exc)
+                if not isinstance(error, DatabaseBusyError):
+                    raise error from exc
                 if attempt == _LOCKED_RETRIES - 1:
-                    raise StorageError(
-                        f"database {self.path} stayed locked by another process: {exc}"
+                    raise DatabaseBusyError(
+                        error.location, f"stayed locked by another process ({exc})"
                     ) from exc
                 time.sleep(0.05 * (attempt + 1))
 

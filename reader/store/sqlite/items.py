@@ -348,19 +348,28 @@ class ItemsMixin(FeedsMixin):
                 removed += int(cursor.rowcount)
         return removed
 
-    def prune_items(self, before: datetime, *, keep_per_feed: int = 0) -> int:
+    def prune_items(
+        self, before: datetime, *, keep_per_feed: int = 0, limit: int | None = None
+    ) -> int:
+        # Oldest first, so a batch (`limit`) takes what has waited longest; the marks are
+        # read inside the write transaction, so an item starred meanwhile is never pruned.
         candidates = """
             SELECT id, source_id, identity FROM (
                 SELECT i.id, i.source_id, i.identity, i.read, i.starred, i.first_seen,
+                    i.sort_date,
                     row_number() OVER (PARTITION BY i.source_id ORDER BY i.sort_date DESC) AS n
                 FROM items i JOIN sources s ON s.id = i.source_id WHERE s.kind = 'feed'
             )
             WHERE n > ? AND read = 1 AND starred = 0 AND first_seen < ?
               AND NOT EXISTS (SELECT 1 FROM item_tags it WHERE it.item_id = id)
+            ORDER BY sort_date, id
+            LIMIT ?
         """
+        stamp = to_db(before)
         with self._db.write() as conn:
-            rows = conn.execute(candidates, (keep_per_feed, to_db(before))).fetchall()
-            stamp = to_db(before)
+            rows = conn.execute(
+                candidates, (keep_per_feed, stamp, -1 if limit is None else limit)
+            ).fetchall()
             conn.executemany(
                 "INSERT OR IGNORE INTO deleted_items (source_id, identity, deleted)"
                 " VALUES (?, ?, ?)",

@@ -264,6 +264,78 @@ def _apply_v6(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE items ADD COLUMN enclosures TEXT")
 
 
+SEARCH_BODY_CHARS = 200_000
+"""The characters of an item's body the full-text index holds (the default cap on a feed's
+text field): a snippet is computed over the indexed text, at a cost that grows with the square
+of its length, so an unbounded body (a 50 MB seed) made one search take hours."""
+
+
+def _fts_values_bounded(row: str) -> str:
+    """`_fts_values` with the body cut to `SEARCH_BODY_CHARS` (schema version 7 on)."""
+    return (
+        f"coalesce({row}.title, ''), coalesce({row}.author, ''), "
+        f"{_SOURCE_OF.format(row=row)}, substr(coalesce({row}.text, ''), 1, {SEARCH_BODY_CHARS})"
+    )
+
+
+_V7_BIG = f"length(text) > {SEARCH_BODY_CHARS}"
+
+_V7 = f"""
+DROP VIEW items_search_text;
+CREATE VIEW items_search_text (id, title, author, source, body) AS
+    SELECT i.id, {_fts_values_bounded("i")} FROM items i;
+DROP TRIGGER items_fts_update;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, author, text, source_names ON items
+BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, author, source, body)
+    VALUES ('delete', old.id, {_fts_values_bounded("old")});
+    INSERT INTO items_fts (rowid, title, author, source, body)
+    VALUES (new.id, {_fts_values_bounded("new")});
+END;
+DROP TRIGGER items_fts_delete;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, author, source, body)
+    VALUES ('delete', old.id, {_fts_values_bounded("old")});
+END;
+DROP TRIGGER sources_fts_rename;
+CREATE TRIGGER sources_fts_rename AFTER UPDATE OF title, user_title, url ON sources
+WHEN coalesce(old.user_title, old.title, old.url)
+    IS NOT coalesce(new.user_title, new.title, new.url)
+BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, author, source, body)
+    SELECT 'delete', id, coalesce(title, ''), coalesce(author, ''),
+        coalesce(old.user_title, old.title, old.url) || ' ' || coalesce(source_names, ''),
+        substr(coalesce(text, ''), 1, {SEARCH_BODY_CHARS})
+    FROM items WHERE source_id = old.id;
+    INSERT INTO items_fts (rowid, title, author, source, body)
+    SELECT id, coalesce(title, ''), coalesce(author, ''),
+        coalesce(new.user_title, new.title, new.url) || ' ' || coalesce(source_names, ''),
+        substr(coalesce(text, ''), 1, {SEARCH_BODY_CHARS})
+    FROM items WHERE source_id = new.id;
+END;
+"""
+
+
+def _apply_v7(db: sqlite3.Connection) -> None:
+    """The full-text index holds at most `SEARCH_BODY_CHARS` of a body, so every search (and
+    its snippet) is bounded whatever the stored bodies are.
+
+    Only items with longer bodies are re-indexed: removed with the exact text they were
+    indexed with (the old triggers' values), added again through the new view.
+    """
+    db.execute(
+        "INSERT INTO items_fts (items_fts, rowid, title, author, source, body)"
+        f" SELECT 'delete', i.id, {_fts_values('i')} FROM items i WHERE {_V7_BIG}"
+    )
+    for statement in _split(_V7):
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO items_fts (rowid, title, author, source, body)"
+        f" SELECT id, title, author, source, body FROM items_search_text WHERE id IN"
+        f" (SELECT id FROM items WHERE {_V7_BIG})"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
@@ -271,6 +343,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v4,
     _apply_v5,
     _apply_v6,
+    _apply_v7,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
@@ -280,8 +353,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def migrate(db: sqlite3.Connection) -> int:
     """Bring the database to the current schema; return the version it was at.
 
-    A failure (a full disk, a read-only file) leaves the database as it was and is a
-    `StorageError`."""
+    A failure (a full disk, a read-only file) leaves the database as it was; SQLite's error is
+    raised as it is, for the store to name the database in its own error."""
     try:
         db.execute("BEGIN IMMEDIATE")
         found = int(db.execute("PRAGMA user_version").fetchone()[0])
@@ -294,11 +367,9 @@ def migrate(db: sqlite3.Connection) -> int:
             MIGRATIONS[version](db)
             db.execute(f"PRAGMA user_version = {version + 1}")
         db.execute("COMMIT")
-    except BaseException as exc:
+    except BaseException:
         if db.in_transaction:
             with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back
                 db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error):
-            raise StorageError(f"cannot prepare the database: {exc}") from exc
         raise
     return found

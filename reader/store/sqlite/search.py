@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from reader.exceptions import InvalidSearchQueryError, StorageError
+from reader.exceptions import DatabaseError, InvalidSearchQueryError, SearchTimeoutError
 from reader.models import SearchHit
 from reader.query import UNRUNNABLE, QueryNode, parse_query
 from reader.store.sqlite._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
 from reader.store.sqlite.fts import compile_match
 
 _SNIPPET_CHARS = 160
+
+_PROGRESS_STEPS = 10_000
+"""SQLite virtual machine steps between deadline checks (a few milliseconds of work)."""
+
+
+@contextmanager
+def _deadline(conn: sqlite3.Connection, seconds: float | None) -> Iterator[None]:
+    """Interrupt the statements run inside after `seconds` (SQLITE_INTERRUPT)."""
+    if not seconds:
+        yield
+        return
+    ends = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: time.monotonic() > ends, _PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, _PROGRESS_STEPS)
 
 
 class SearchMixin(StoreBase):
@@ -20,6 +40,7 @@ class SearchMixin(StoreBase):
         *,
         limit: int = 50,
         highlight: tuple[str, str] = ("[", "]"),
+        timeout: float | None = None,
     ) -> list[SearchHit]:
         text = query if isinstance(query, str) else repr(query)
         match = compile_match(parse_query(query) if isinstance(query, str) else query, text)
@@ -50,12 +71,14 @@ class SearchMixin(StoreBase):
             """
             params = (highlight[0], highlight[1], match.expression, limit)
         try:
-            with self._db.lock:
+            with self._db.lock, _deadline(self._db.conn, timeout):
                 rows = self._db.conn.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if "locked" in message or "busy" in message or "disk" in message:
-                raise StorageError(f"search failed: {message}") from exc
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT and timeout:
+                raise SearchTimeoutError(text, timeout) from None
+            error = self._db.error(exc)
+            if isinstance(error, DatabaseError):
+                raise error from exc
             # The compiled expression is always valid FTS5; should it ever not be, the user
             # gets a hint, not the database's message.
             raise InvalidSearchQueryError(text, UNRUNNABLE) from None

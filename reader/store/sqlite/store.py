@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from reader.models import StoreStats
-from reader.store.sqlite._db import Database, from_db, to_db
+from reader.exceptions import DiskFullError
+from reader.models import StoreCheck, StoreStats
+from reader.store.sqlite._db import Database, free_bytes, from_db, location_of, to_db
 from reader.store.sqlite.schema import migrate
 from reader.store.sqlite.search import SearchMixin
 from reader.store.sqlite.tags import TagsMixin
 from reader.store.sqlite.topic import TopicMixin
+
+_PROBLEMS_SHOWN = 20
+"""Most problems `check` lists (a damaged file can have thousands)."""
+
+WRITABLE_FREE_BYTES = 1024 * 1024
+"""`check_writable` wants this much free space on the database's disk."""
+
+_WRITE_PROBE_KEY = "store.write_probe"
 
 
 class SQLiteStore(TopicMixin, TagsMixin, SearchMixin):
@@ -20,9 +30,12 @@ class SQLiteStore(TopicMixin, TagsMixin, SearchMixin):
         self.path = path
         self._db = Database(path)
         try:
-            migrate(self._db.conn)
-        except BaseException:
+            self.created = migrate(self._db.conn) == 0
+            """True when this open made the database (a new or empty file)."""
+        except BaseException as exc:
             self._db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._db.error(exc) from exc
             raise
 
     def close(self) -> None:
@@ -76,6 +89,48 @@ class SQLiteStore(TopicMixin, TagsMixin, SearchMixin):
             unread=int(items[1]),
             last_update=from_db(feeds[4]),
         )
+
+    def check_writable(self) -> None:
+        # A write that must take new pages, undone before the commit: a full database fails
+        # it. SQLite reuses its files' space, so a nearly full disk may still take a small
+        # write; the free space on the disk is checked too.
+        free = free_bytes(self.path)
+        if free is not None and free < WRITABLE_FREE_BYTES:
+            raise DiskFullError(location_of(self.path), f"disk full ({free // 1024} KiB free)")
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, zeroblob(?))",
+                (_WRITE_PROBE_KEY, WRITABLE_FREE_BYTES // 4),
+            )
+            conn.execute("DELETE FROM meta WHERE key = ?", (_WRITE_PROBE_KEY,))
+
+    def check(self) -> StoreCheck:
+        problems: list[str] = []
+        index_problem: str | None = None
+        with self._db.lock:
+            try:
+                rows = self._db.conn.execute(f"PRAGMA integrity_check({_PROBLEMS_SHOWN})")
+                # One row may hold several lines, under a "*** in database main ***" head.
+                problems = [
+                    line.strip()
+                    for row in rows
+                    for line in str(row[0]).splitlines()
+                    if line.strip() and line.strip() != "ok" and not line.startswith("***")
+                ]
+            except sqlite3.Error as exc:  # damaged where the check itself starts
+                problems = [str(exc)]
+            try:
+                # With rank 1, FTS5 also compares the index with the items' text.
+                self._db.conn.execute(
+                    "INSERT INTO items_fts (items_fts, rank) VALUES ('integrity-check', 1)"
+                )
+            except sqlite3.Error as exc:
+                index_problem = str(exc)
+        return StoreCheck(tuple(problems), index_problem)
+
+    def rebuild_search_index(self) -> None:
+        with self._db.write() as conn:
+            conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
 
     def integrity_check(self) -> str:
         with self._db.read() as conn:

@@ -21,7 +21,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from reader.core import Reader
-from reader.exceptions import InvalidSearchQueryError, ReaderError
+from reader.exceptions import InvalidSearchQueryError, ReaderError, SearchTimeoutError
 from reader.models import FeedResult, Item, ItemFilter, UpdateReport
 from reader.textsafe import plain
 from reader.tui.messages import (
@@ -55,6 +55,8 @@ def summarize(report: UpdateReport) -> str:
     line = f"Refreshed {report.checked} feeds: {report.new} new, {report.updated} updated"
     if report.errors:
         line += f", {len(report.errors)} failed"
+    if report.stopped_by is not None:
+        line += f"; stopped: {report.stopped_by}"
     return line
 
 
@@ -452,7 +454,7 @@ class MainScreen(Screen[None]):
     def run_search(self, query: str) -> None:
         try:
             hits = self.reader.search(query, limit=SEARCH_LIMIT)
-        except InvalidSearchQueryError as exc:
+        except (InvalidSearchQueryError, SearchTimeoutError) as exc:
             self.post_message(Problem(str(exc)))
             return
         found = [hit.item for hit in hits]
@@ -565,8 +567,9 @@ class MainScreen(Screen[None]):
         self.query_one("#progress", ProgressBar).display = False
         if message.report is not None:
             line = summarize(message.report)
-            self.notify(line, markup=False)
-            self.set_note(line)
+            stopped = message.report.stopped_by is not None
+            self.notify(line, severity="error" if stopped else "information", markup=False)
+            self.set_note(line, "red" if stopped else "")
         else:
             self.notify(f"Refresh failed: {message.error}", severity="error", markup=False)
             self.set_note(f"Refresh failed: {message.error}", "red")
