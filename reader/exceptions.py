@@ -13,8 +13,9 @@ ReaderError
  │         ├── DiskFullError              no space left for it (SQLITE_FULL, PostgreSQL 53100)
  │         ├── DatabaseIOError            the disk failed a read or write (SQLITE_IOERR)
  │         ├── DatabaseCorruptError       damaged, or not a database (SQLITE_CORRUPT, NOTADB)
- │         ├── DatabaseReadOnlyError      it cannot be written (SQLITE_READONLY, permissions)
- │         └── DatabaseBusyError          another process kept it locked too long
+ │         ├── DatabaseReadOnlyError      it cannot be written (SQLITE_READONLY, 25006)
+ │         ├── DatabaseBusyError          another process kept it locked too long
+ │         └── DatabaseUnavailableError   the server cannot be reached (PostgreSQL)
  ├── InvalidSearchQueryError      a search that cannot run (carries a one-line hint)
  ├── SearchTimeoutError           a search ran out of its time (says so, and what to try)
  ├── SourceError                  a local input (seed file, OPML file) is unusable
@@ -158,6 +159,12 @@ class DatabaseBusyError(DatabaseError):
     """Another process kept the database locked for longer than we wait."""
 
     advice = "try again when the other process is done"
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database server cannot be reached (down, restarting for too long, out of slots)."""
+
+    advice = "check that the server runs and can be reached from here"
 
 
 class SourceError(ReaderError):

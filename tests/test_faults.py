@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,8 +32,8 @@ from reader.exceptions import (
 )
 from reader.models import ItemFilter, ItemWrite
 from reader.sources.seeds import import_seeds
-from reader.store import SQLiteStore
-from reader.store.sqlite.schema import SEARCH_BODY_CHARS
+from reader.store import SQLiteStore, Store
+from reader.store.base import SEARCH_BODY_CHARS
 from reader.update import update_feeds
 from tests.conftest import SEEDS_DIR
 from tests.loopback_server import LoopbackServer, loopback_server
@@ -42,6 +43,13 @@ __all__ = ["loopback_server"]  # the fixture, imported for pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[SQLiteStore]:
+    """An SQLite store: the faults below are made with SQLite's own knobs."""
+    with SQLiteStore(db_path) as opened:
+        yield opened
 
 
 def fill_database(store: SQLiteStore, spare_pages: int = 0) -> None:
@@ -93,7 +101,8 @@ def _clean_env() -> dict[str, str]:
 # -- the store names the database and the fault ----------------------------------------------
 
 
-def test_a_full_database_is_a_disk_full_error_naming_the_file(store: SQLiteStore) -> None:
+def test_a_full_database_is_a_disk_full_error_naming_the_file(sqlite_store: SQLiteStore) -> None:
+    store = sqlite_store
     feed = store.add_feed("https://a.example/feed")
     fill_database(store)
     with pytest.raises(DiskFullError) as raised:
@@ -200,11 +209,12 @@ def test_db_check_finds_an_index_out_of_step_and_rebuilds_it(db_path: Path) -> N
 
 
 async def test_an_update_stops_at_once_when_the_database_fills_and_keeps_what_was_committed(
-    store: SQLiteStore,
+    sqlite_store: SQLiteStore,
     loopback_server: LoopbackServer,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    store = sqlite_store
     urls = [loopback_server.feed(f"f{n}.xml", rss(f"f{n}", 40, words=300)) for n in range(60)]
     for url in urls:
         store.add_feed(url)
@@ -234,11 +244,12 @@ async def test_an_update_stops_at_once_when_the_database_fills_and_keeps_what_wa
 
 
 async def test_the_daemon_pauses_on_a_full_database_and_resumes_when_it_has_room(
-    store: SQLiteStore,
+    sqlite_store: SQLiteStore,
     loopback_server: LoopbackServer,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    store = sqlite_store
     serve_feeds(loopback_server, store, 20, items=30)
     fill_database(store)
     settings = fast_settings(loopback_server, tmp_path, max_backoff=1)
@@ -268,7 +279,7 @@ async def test_the_daemon_pauses_on_a_full_database_and_resumes_when_it_has_room
 # -- long jobs stop between batches ------------------------------------------------------------
 
 
-def test_retention_prunes_in_batches_and_a_stop_keeps_the_batches_done(store: SQLiteStore) -> None:
+def test_retention_prunes_in_batches_and_a_stop_keeps_the_batches_done(store: Store) -> None:
     feed = store.add_feed("https://a.example/feed")
     total = PRUNE_BATCH * 2 + 10
     store.write_items(feed.id, [item(str(n), "old news") for n in range(total)], now=NOW)
@@ -288,9 +299,7 @@ def test_retention_prunes_in_batches_and_a_stop_keeps_the_batches_done(store: SQ
     assert store.count_items() == 0
 
 
-def test_a_stopped_topic_refresh_keeps_its_scores_and_goes_on_next_time(
-    store: SQLiteStore,
-) -> None:
+def test_a_stopped_topic_refresh_keeps_its_scores_and_goes_on_next_time(store: Store) -> None:
     from reader.topic.refresh import FINGERPRINT_KEY, SCORE_BATCH, refresh_topic
 
     import_seeds(store, SEEDS_DIR)
@@ -318,7 +327,7 @@ def test_a_stopped_topic_refresh_keeps_its_scores_and_goes_on_next_time(
 
 
 def test_a_seed_file_over_the_cap_is_named_and_the_others_are_imported(
-    store: SQLiteStore, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
@@ -350,9 +359,7 @@ def test_reader_seeds_import_reports_a_too_big_seed_and_exits_1(tmp_path: Path) 
     assert f"Error: {folder / 'dump.txt'}: 1.3 MiB is over the 976.6 KiB cap" in result.stderr
 
 
-def test_search_over_a_huge_stored_body_is_bounded_and_finds_its_start(
-    store: SQLiteStore,
-) -> None:
+def test_search_over_a_huge_stored_body_is_bounded_and_finds_its_start(store: Store) -> None:
     feed = store.add_feed("https://a.example/feed")
     # 6 MB in one body, as an old database or a raised cap may hold: the unbounded snippet
     # took over a minute on this, and grows with the square of the length.
@@ -369,27 +376,35 @@ def test_search_over_a_huge_stored_body_is_bounded_and_finds_its_start(
         feed.id, [item("tail", "x " * SEARCH_BODY_CHARS + tail_word)], now=NOW
     )  # a word past the indexed part of a body is not searched
     assert store.search(tail_word) == []
-    assert store.get_item(store.get_item_ids(feed.id)["tail"]).text.endswith(tail_word)  # type: ignore[union-attr]
+    assert (store.get_item(store.get_item_ids(feed.id)["tail"]).text or "").endswith(tail_word)
     assert store.integrity_check() == "ok"
 
 
-def test_a_search_past_its_deadline_stops_and_says_so(store: SQLiteStore) -> None:
+MANY = 20_000
+"""Items enough for a query listing them all to outlast a one-millisecond deadline."""
+
+
+def test_a_search_past_its_deadline_stops_and_says_so(store: Store) -> None:
     feed = store.add_feed("https://a.example/feed")
-    store.write_items(feed.id, [item(str(n), f"report {n}") for n in range(3000)], now=NOW)
+    store.write_items(feed.id, [item(str(n), f"report {n}") for n in range(MANY)], now=NOW)
     with pytest.raises(SearchTimeoutError) as raised:
-        store.search("-nato", limit=5000, timeout=1e-6)  # lists every item: many steps
-    assert str(raised.value).startswith("search '-nato' stopped after 1e-06 s; try more specific")
-    assert len(store.search("-nato", limit=5000, timeout=10.0)) == 3000  # in time: all there
+        store.search("-nato", limit=MANY, timeout=0.001)  # lists every item: a long query
+    assert str(raised.value) == (
+        "search '-nato' stopped after 0.001 s; try more specific words, or a field such as"
+        " title:word"
+    )
+    assert len(store.search("-nato", limit=MANY, timeout=30.0)) == MANY  # in time: all there
+    assert len(store.search("report", limit=5, timeout=30.0)) == 5
 
 
-def test_the_reader_gives_searches_the_configured_deadline(store: SQLiteStore) -> None:
+def test_the_reader_gives_searches_the_configured_deadline(store: Store) -> None:
     feed = store.add_feed("https://a.example/feed")
-    store.write_items(feed.id, [item(str(n), f"report {n}") for n in range(3000)], now=NOW)
-    quick = Reader(store, Settings(search=SearchSettings(timeout=1e-6)))
+    store.write_items(feed.id, [item(str(n), f"report {n}") for n in range(MANY)], now=NOW)
+    quick = Reader(store, Settings(search=SearchSettings(timeout=0.001)))
     with pytest.raises(SearchTimeoutError):
-        quick.search("-nato", limit=5000)
+        quick.search("-nato", limit=MANY)
     unlimited = Reader(store, Settings(search=SearchSettings(timeout=0)))
-    assert len(unlimited.search("-nato", limit=5000)) == 3000
+    assert len(unlimited.search("-nato", limit=MANY)) == MANY
 
 
 def test_a_database_from_before_the_bound_is_reindexed_on_open(db_path: Path) -> None:
@@ -398,7 +413,7 @@ def test_a_database_from_before_the_bound_is_reindexed_on_open(db_path: Path) ->
     with SQLiteStore(db_path) as store:
         feed = store.add_feed("https://a.example/feed")
         store.write_items(feed.id, [item("small", "NATO summit")], now=NOW)
-    # Go back to the version before the bound: the old view, triggers and an unbounded body in the index.
+    # Back to the version before the bound: the old view and triggers, an unbounded body.
     with sqlite3.connect(db_path) as conn:
         for statement in schema._split(schema._V3):
             if statement.startswith(("CREATE VIEW", "CREATE TRIGGER items_fts_update")) or (
@@ -432,3 +447,49 @@ def test_database_errors_are_storage_errors_with_a_location(tmp_path: Path) -> N
     assert str(error) == (
         "database /x/reader.db: disk full; free space on its disk (what was stored so far is kept)"
     )
+
+
+def test_postgresql_errors_are_classified_as_the_sqlite_ones() -> None:
+    psycopg = pytest.importorskip("psycopg")
+    from reader.exceptions import DatabaseUnavailableError, StorageError
+    from reader.store.postgres._db import database_error
+
+    where = "postgresql://reader@db.example/reader"
+    cases = {
+        psycopg.errors.DiskFull("could not extend file: No space left on device"): DiskFullError,
+        psycopg.errors.DataCorrupted("invalid page in block 7"): DatabaseCorruptError,
+        psycopg.errors.ReadOnlySqlTransaction("read-only transaction"): DatabaseReadOnlyError,
+        psycopg.errors.TooManyConnections("too many clients"): DatabaseUnavailableError,
+    }
+    for error, kind in cases.items():
+        ours = database_error(error, where)
+        assert type(ours) is kind and str(ours).startswith(f"database {where}: ")
+    assert str(database_error(cases_key(cases, DiskFullError), where)).startswith(
+        f"database {where}: disk full (could not extend file"
+    )
+    plain = database_error(psycopg.errors.UniqueViolation("duplicate key"), where)
+    assert type(plain) is StorageError
+
+
+def cases_key(cases: dict[object, type], kind: type) -> BaseException:
+    return next(error for error, k in cases.items() if k is kind)  # type: ignore[return-value]
+
+
+def test_a_read_only_postgresql_database_is_named_with_what_to_do(pg_url: str) -> None:
+    import psycopg
+
+    from reader.store.postgres import PostgresStore
+    from reader.store.urls import redact
+
+    name = psycopg.conninfo.conninfo_to_dict(pg_url)["dbname"]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    try:
+        with pytest.raises(DatabaseReadOnlyError) as raised:
+            PostgresStore(pg_url)  # opening writes (the schema check) and is refused
+        assert str(raised.value).startswith(f"database {redact(pg_url)}: cannot execute")
+        assert str(raised.value).endswith("point --db at a writable database")
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SET default_transaction_read_only = off")
+            admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')

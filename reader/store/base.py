@@ -29,6 +29,12 @@ from reader.models import (
 )
 from reader.query import QueryNode
 
+SEARCH_BODY_CHARS = 200_000
+"""The characters of an item's body the full-text index holds, on every backend (the default
+cap on a feed's text field). A snippet is computed over the indexed text at a cost that grows
+fast with its length (with its square in SQLite), so an unbounded body (a 50 MB seed) made one
+search take hours; words past this point of a body are not searched."""
+
 
 class Store(Protocol):
     """Feeds, items, tags, marks, search and topic data, in one database."""

@@ -19,7 +19,15 @@ from typing import TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from reader.exceptions import StorageError
+from reader.exceptions import (
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseIOError,
+    DatabaseReadOnlyError,
+    DatabaseUnavailableError,
+    DiskFullError,
+    StorageError,
+)
 from reader.store.postgres.schema import migrate
 from reader.store.urls import redact
 
@@ -76,6 +84,39 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+_FAULTS: dict[str, type[DatabaseError]] = {
+    "53100": DiskFullError,  # disk_full
+    "58030": DatabaseIOError,  # io_error
+    "XX001": DatabaseCorruptError,  # data_corrupted
+    "XX002": DatabaseCorruptError,  # index_corrupted
+    "53300": DatabaseUnavailableError,  # too_many_connections
+}
+"""SQLSTATEs that mean the database itself failed, whatever was asked."""
+
+
+def database_error(exc: BaseException, display: str) -> StorageError:
+    """A server error as ours: a `DatabaseError` subclass when the database itself failed (a
+    full disk, damage, read-only), a plain `StorageError` otherwise (a bug or a misuse)."""
+    state = getattr(exc, "sqlstate", None)
+    fault = _FAULTS.get(state or "")
+    if fault is DiskFullError:
+        return DiskFullError(display, f"disk full ({first_line(exc)})")
+    if fault is not None:
+        return fault(display, first_line(exc))
+    if state == "25006":  # read_only_sql_transaction
+        return DatabaseReadOnlyError(
+            display,
+            first_line(exc),
+            "the server takes no writes here (a standby, or default_transaction_read_only):"
+            " point --db at a writable database",
+        )
+    if state == "42501":  # insufficient_privilege
+        return DatabaseReadOnlyError(
+            display, first_line(exc), "grant the database user the rights to write its tables"
+        )
+    return StorageError(f"database {display}: {first_line(exc)}")
+
+
 def _retryable(exc: BaseException, conn: psycopg.Connection | None) -> bool:
     """True when the error is the connection's or the server's, not the statement's."""
     if isinstance(exc, PoolTimeout):
@@ -108,6 +149,9 @@ class Database:
             with psycopg.connect(url, **params) as conn:  # type: ignore[arg-type]
                 migrate(conn)
         except psycopg.Error as exc:
+            error = database_error(exc, self.display)
+            if isinstance(error, DatabaseError):
+                raise error from None
             raise StorageError(
                 f"cannot use the PostgreSQL database {self.display}: {first_line(exc)}"
             ) from None
@@ -168,14 +212,15 @@ class Database:
                 return result
             except (psycopg.Error, PoolTimeout) as exc:
                 if not _retryable(exc, conn):
-                    raise StorageError(f"database error: {first_line(exc)}") from exc
+                    raise database_error(exc, self.display) from exc
                 if problem is None:
                     problem = first_line(exc)
                 waited = time.monotonic() - started
                 if waited > RECONNECT_WINDOW:
-                    raise StorageError(
-                        f"lost the PostgreSQL database {self.display} and could not reconnect"
-                        f" within {RECONNECT_WINDOW:.0f}s: {problem}"
+                    raise DatabaseUnavailableError(
+                        self.display,
+                        f"lost the connection and could not reconnect within"
+                        f" {RECONNECT_WINDOW:.0f} s ({problem})",
                     ) from exc
                 if exc.__class__.__name__ not in ("SerializationFailure", "DeadlockDetected"):
                     # A broken pool connection is thrown away on return; ask for a fresh one.

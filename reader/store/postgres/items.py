@@ -329,17 +329,22 @@ class ItemsMixin(FeedsMixin):
             )
         )
 
-    def prune_items(self, before: datetime, *, keep_per_feed: int = 0) -> int:
+    def prune_items(
+        self, before: datetime, *, keep_per_feed: int = 0, limit: int | None = None
+    ) -> int:
         sql = """
             WITH candidates AS (
                 SELECT id, source_id, identity FROM (
                     SELECT i.id, i.source_id, i.identity, i.read, i.starred, i.first_seen,
+                        i.sort_date,
                         row_number() OVER (
                             PARTITION BY i.source_id ORDER BY i.sort_date DESC) AS n
                     FROM items i JOIN sources s ON s.id = i.source_id WHERE s.kind = 'feed'
                 ) ranked
                 WHERE n > %(keep)s AND read AND NOT starred AND first_seen < %(before)s
                   AND NOT EXISTS (SELECT 1 FROM item_tags it WHERE it.item_id = ranked.id)
+                ORDER BY sort_date, id
+                LIMIT %(limit)s
             ),
             tombstones AS (
                 INSERT INTO deleted_items (source_id, identity, deleted)
@@ -348,7 +353,7 @@ class ItemsMixin(FeedsMixin):
             )
             DELETE FROM items WHERE id IN (SELECT id FROM candidates)
         """
-        params = {"keep": keep_per_feed, "before": to_db(before)}
+        params = {"keep": keep_per_feed, "before": to_db(before), "limit": limit}
         return self._db.write(lambda conn: int(conn.execute(sql, params).rowcount))
 
 

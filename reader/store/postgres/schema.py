@@ -9,6 +9,7 @@ from __future__ import annotations
 import psycopg
 
 from reader.exceptions import StorageError
+from reader.store.base import SEARCH_BODY_CHARS
 
 SEARCH_CONFIG = "reader_english"
 """The text search configuration items are indexed and queried with."""
@@ -187,7 +188,33 @@ def _apply_v2(conn: psycopg.Connection) -> None:
     conn.execute("ALTER TABLE items ADD COLUMN enclosures text")
 
 
-MIGRATIONS = [_apply_v1, _apply_v2]
+_V3 = f"""
+CREATE OR REPLACE FUNCTION reader_item_search(
+    title text, author text, source text, source_names text[], body text
+) RETURNS tsvector LANGUAGE sql STABLE AS $$
+    SELECT setweight(to_tsvector('reader_english', coalesce(title, '')), 'A')
+        || setweight(to_tsvector('reader_english', coalesce(source, '') || ' '
+                || coalesce(array_to_string(source_names, ' '), '')), 'B')
+        || setweight(to_tsvector('reader_english', coalesce(author, '')), 'C')
+        || setweight(to_tsvector('reader_english',
+                left(coalesce(body, ''), {SEARCH_BODY_CHARS})), 'D')
+$$;
+UPDATE items i SET search = reader_item_search(
+    i.title, i.author,
+    (SELECT coalesce(s.user_title, s.title, s.url) FROM sources s WHERE s.id = i.source_id),
+    i.source_names, i.text)
+WHERE length(i.text) > {SEARCH_BODY_CHARS};
+"""
+
+
+def _apply_v3(conn: psycopg.Connection) -> None:
+    """The index holds at most `SEARCH_BODY_CHARS` of a body, as in SQLite: a search and its
+    headline are bounded whatever the bodies are, and a huge body no longer overflows a
+    tsvector (1 MiB) and fails its write. Only longer bodies are indexed again."""
+    conn.execute(_V3)
+
+
+MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,9 +6,10 @@ from typing import Any
 
 import psycopg
 
-from reader.exceptions import InvalidSearchQueryError
+from reader.exceptions import InvalidSearchQueryError, SearchTimeoutError
 from reader.models import SearchHit
 from reader.query import UNRUNNABLE, QueryNode, parse_query
+from reader.store.base import SEARCH_BODY_CHARS
 from reader.store.postgres._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
 from reader.store.postgres.tsquery import compile_tsquery
 
@@ -34,7 +35,8 @@ _MATCHING = f"""
     )
     SELECT {ITEM_COLUMNS_LIGHT},
         ts_headline('reader_english',
-            coalesce(i.title, '') || ' — ' || coalesce(i.text, ''), q.query, %(headline)s),
+            coalesce(i.title, '') || ' — ' || left(coalesce(i.text, ''), {SEARCH_BODY_CHARS}),
+            q.query, %(headline)s),
         -h.rank
     FROM hits h JOIN items i ON i.id = h.id JOIN sources s ON s.id = i.source_id, q
     ORDER BY h.rank DESC, i.id DESC
@@ -58,6 +60,7 @@ class SearchMixin(StoreBase):
         *,
         limit: int = 50,
         highlight: tuple[str, str] = ("[", "]"),
+        timeout: float | None = None,
     ) -> list[SearchHit]:
         text = query if isinstance(query, str) else repr(query)
         compiled = compile_tsquery(parse_query(query) if isinstance(query, str) else query, text)
@@ -71,7 +74,15 @@ class SearchMixin(StoreBase):
 
         def work(conn: psycopg.Connection) -> list[Any]:
             try:
-                return conn.execute(sql, params).fetchall()
+                with conn.transaction():
+                    if timeout:  # the server cancels the statement: SQLSTATE 57014
+                        conn.execute(
+                            "SELECT set_config('statement_timeout', %s, true)",
+                            (str(max(1, round(timeout * 1000))),),
+                        )
+                    return conn.execute(sql, params).fetchall()
+            except psycopg.errors.QueryCanceled:
+                raise SearchTimeoutError(text, timeout or 0.0) from None
             except psycopg.errors.SyntaxError:
                 # The compiled text is always valid tsquery; should it ever not be, the user
                 # gets a hint, not the database's message.

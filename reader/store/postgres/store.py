@@ -6,7 +6,7 @@ from datetime import datetime
 
 import psycopg
 
-from reader.models import StoreStats
+from reader.models import StoreCheck, StoreStats
 from reader.store.postgres._db import Database, from_db, to_db
 from reader.store.postgres.search import SearchMixin
 from reader.store.postgres.tags import TagsMixin
@@ -93,32 +93,68 @@ class PostgresStore(TopicMixin, TagsMixin, SearchMixin):
         PostgreSQL guards its own pages (checksums, WAL) and our keys (constraints); what it
         cannot know is whether the search index still says what the items say.
         """
-        checks = (
-            (
-                "items whose search index is stale",
-                "SELECT count(*) FROM items i JOIN sources s ON s.id = i.source_id"
-                " WHERE i.search IS DISTINCT FROM reader_item_search(i.title, i.author,"
-                " coalesce(s.user_title, s.title, s.url), i.source_names, i.text)",
-            ),
-            (
-                "items in stories that do not exist",
-                "SELECT count(*) FROM items i WHERE i.story_id IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = i.story_id)",
-            ),
-            (
-                "items that are also tombstones",
-                "SELECT count(*) FROM items i JOIN deleted_items d"
-                " ON d.source_id = i.source_id AND d.identity = i.identity",
-            ),
-        )
+        found = self.check()
+        problems = [*found.problems, *([found.index_problem] if found.index_problem else [])]
+        return "\n".join(problems) if problems else "ok"
 
-        def work(conn: psycopg.Connection) -> list[str]:
+    def check(self) -> StoreCheck:
+        def work(conn: psycopg.Connection) -> tuple[list[str], str | None]:
             problems: list[str] = []
-            for what, sql in checks:
+            for what, sql in _CHECKS:
                 row = conn.execute(sql).fetchone()
                 if row is not None and int(row[0]):
                     problems.append(f"{row[0]} {what}")
-            return problems
+            row = conn.execute(f"SELECT count(*) FROM items i {_STALE_SEARCH}").fetchone()
+            stale = int(row[0]) if row is not None else 0
+            return problems, (f"{stale} items whose search index is stale" if stale else None)
 
-        problems = self._db.read_consistent(work)
-        return "\n".join(problems) if problems else "ok"
+        problems, index_problem = self._db.read_consistent(work)
+        return StoreCheck(tuple(problems), index_problem)
+
+    def rebuild_search_index(self) -> None:
+        def work(conn: psycopg.Connection) -> None:
+            conn.execute(
+                f"UPDATE items SET search = {_SEARCH_OF_ITEM} WHERE id IN"
+                f" (SELECT i.id FROM items i {_STALE_SEARCH})"
+            )
+
+        self._db.write(work)
+
+    def check_writable(self) -> None:
+        def work(conn: psycopg.Connection) -> None:
+            # A write that needs new space (a quarter MiB), undone in the same transaction.
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, repeat('x', 262144))",
+                (_WRITE_PROBE_KEY,),
+            )
+            conn.execute("DELETE FROM meta WHERE key = %s", (_WRITE_PROBE_KEY,))
+
+        self._db.write(work)
+
+
+_WRITE_PROBE_KEY = "store.write_probe"
+
+_SEARCH_OF_ITEM = (
+    "reader_item_search(items.title, items.author, (SELECT coalesce(s.user_title, s.title,"
+    " s.url) FROM sources s WHERE s.id = items.source_id), items.source_names, items.text)"
+)
+
+_STALE_SEARCH = (
+    "JOIN sources s ON s.id = i.source_id WHERE i.search IS DISTINCT FROM"
+    " reader_item_search(i.title, i.author, coalesce(s.user_title, s.title, s.url),"
+    " i.source_names, i.text)"
+)
+
+_CHECKS = (
+    (
+        "items in stories that do not exist",
+        "SELECT count(*) FROM items i WHERE i.story_id IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = i.story_id)",
+    ),
+    (
+        "items that are also tombstones",
+        "SELECT count(*) FROM items i JOIN deleted_items d"
+        " ON d.source_id = i.source_id AND d.identity = i.identity",
+    ),
+)
+"""Consistency the schema's constraints cannot state: (what a count means, its query)."""

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 
 from reader.exceptions import StorageError
+from reader.store.base import SEARCH_BODY_CHARS
 
 _V1 = """
 CREATE TABLE meta (
@@ -262,12 +263,6 @@ def _apply_v6(db: sqlite3.Connection) -> None:
     """Items keep what they carry: enclosures (podcasts, videos, images) and thumbnails, as
     one JSON list read with the item's body. (The links of the text are read from the body.)"""
     db.execute("ALTER TABLE items ADD COLUMN enclosures TEXT")
-
-
-SEARCH_BODY_CHARS = 200_000
-"""The characters of an item's body the full-text index holds (the default cap on a feed's
-text field): a snippet is computed over the indexed text, at a cost that grows with the square
-of its length, so an unbounded body (a 50 MB seed) made one search take hours."""
 
 
 def _fts_values_bounded(row: str) -> str:
