@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tomllib
 import types
 import typing
@@ -24,6 +25,53 @@ from reader.exceptions import ConfigError
 APP_NAME = "reader"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (holds `seeds/` and `config/` when run from a clone)."""
+PACKAGE_DATA = Path(__file__).resolve().parent / "_data"
+"""An installed copy's seeds and starting config (`seeds/`, `config/`), built into the
+package from the checkout's folders by `setup.py`; absent in a checkout."""
+
+
+def in_checkout() -> bool:
+    """Whether the program runs from its source checkout (`seeds/` and `config/` beside it)."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "seeds").is_dir()
+
+
+def user_data_dir() -> Path:
+    """The user's data folder: the database, and an installed copy's seeds and feed list."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def shipped(folder: str, name: str = "") -> Path:
+    """A file or folder the program ships with: the checkout's own, else the package's."""
+    base = PROJECT_ROOT if in_checkout() else PACKAGE_DATA
+    return base / folder / name if name else base / folder
+
+
+def install_defaults() -> tuple[Path, ...]:
+    """On an installed copy's first start, copy the shipped seeds and feed list to the
+    user's data folder and the settings file to the user's config folder, where they can be
+    edited; nothing that is already there is touched. Returns what was copied (nothing in a
+    checkout, which uses `seeds/` and `config/` where they are)."""
+    if in_checkout() or not PACKAGE_DATA.is_dir():
+        return ()
+    copies = [
+        (PACKAGE_DATA / "seeds", user_data_dir() / "seeds"),
+        (PACKAGE_DATA / "config" / "feeds.opml", user_data_dir() / "feeds.opml"),
+        (
+            PACKAGE_DATA / "config" / "reader.toml",
+            Path(platformdirs.user_config_dir(APP_NAME)) / "reader.toml",
+        ),
+    ]
+    copied: list[Path] = []
+    for source, target in copies:
+        if target.exists() or not source.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copyfile(source, target)
+        copied.append(target)
+    return tuple(copied)
 
 
 @dataclass(frozen=True)
@@ -179,19 +227,25 @@ class Settings:
             return Path(env).expanduser()
         if self.database.path:
             return self._resolve(self.database.path)
-        return Path(platformdirs.user_data_dir(APP_NAME)) / "reader.db"
+        return user_data_dir() / "reader.db"
 
     @property
     def seeds_dir(self) -> Path:
+        """`[seeds] dir`, else the checkout's `seeds/`, else the user's copy (made on the
+        first start), else the seeds shipped in the package."""
         if self.seeds.dir:
             return self._resolve(self.seeds.dir)
-        return PROJECT_ROOT / "seeds"
+        copy = user_data_dir() / "seeds"
+        return copy if not in_checkout() and copy.is_dir() else shipped("seeds")
 
     @property
     def feeds_opml(self) -> Path:
+        """`[feeds] opml`, else the checkout's `config/feeds.opml`, else the user's copy,
+        else the list shipped in the package."""
         if self.feeds.opml:
             return self._resolve(self.feeds.opml)
-        return PROJECT_ROOT / "config" / "feeds.opml"
+        copy = user_data_dir() / "feeds.opml"
+        return copy if not in_checkout() and copy.is_file() else shipped("config", "feeds.opml")
 
     @property
     def log_path(self) -> Path:
@@ -207,14 +261,14 @@ class Settings:
 
 
 def default_config_path() -> Path | None:
-    """The settings file used when none is named: env, user config, then the project's."""
+    """The settings file used when none is named: env, user config, then the shipped one."""
     env = os.environ.get("READER_CONFIG")
     if env:
         return Path(env).expanduser()
     user = Path(platformdirs.user_config_dir(APP_NAME)) / "reader.toml"
     if user.is_file():
         return user
-    project = PROJECT_ROOT / "config" / "reader.toml"
+    project = shipped("config", "reader.toml")
     return project if project.is_file() else None
 
 

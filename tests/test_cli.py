@@ -13,22 +13,32 @@ import pytest
 from .conftest import PROJECT, SEEDS_DIR
 
 
-def run(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
+def run(
+    tmp_path: Path,
+    *args: str,
+    check: bool = True,
+    stdin: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`reader --db TMP/r.db ARGS` as a process, with its folders in `tmp_path` (and `env`
+    added); stdin is /dev/null unless given."""
+    environment = {
         **os.environ,
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "COLUMNS": "200",
+        **(env or {}),
     }
-    env.pop("READER_DB", None)
+    environment.pop("READER_DB", None)
     result = subprocess.run(
         [sys.executable, "-m", "reader", "--db", str(tmp_path / "r.db"), *args],
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=environment,
         cwd=PROJECT,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     if check:
@@ -145,3 +155,17 @@ def test_bad_config_names_the_file_line_and_key(tmp_path: Path) -> None:
 def test_help_and_version_exit_0(tmp_path: Path) -> None:
     assert "seeds" in run(tmp_path, "--help").stdout
     assert "reader, version" in run(tmp_path, "--version").stdout
+
+
+def test_shell_completion_works_as_the_readme_says(tmp_path: Path) -> None:
+    env = {**os.environ, "_READER_COMPLETE": "bash_source"}
+    script = subprocess.run(
+        [sys.executable, "-m", "reader"], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert "_reader_completion()" in script and "_READER_COMPLETE=bash_complete" in script
+    env.update(_READER_COMPLETE="bash_complete", COMP_WORDS="reader feeds ", COMP_CWORD="2")
+    offered = subprocess.run(
+        [sys.executable, "-m", "reader"], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    assert {"plain,add", "plain,edit", "plain,enable", "plain,remove"} <= set(offered)
+    assert "_READER_COMPLETE=bash_source reader" in (PROJECT / "README.md").read_text()

@@ -223,7 +223,7 @@ def test_a_feed_disabled_by_410_is_fetched_again_once_enabled(
 
     def fetch_all() -> dict[str, object]:
         result = runner.invoke(cli, ["--db", str(db_path), "fetch", "--all", "--json"])
-        return dict(json.loads(result.output))
+        return dict(json.loads(result.stdout))
 
     assert fetch_all()["errors"] == 1
     with open_store(db_path) as store:

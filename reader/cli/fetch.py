@@ -81,7 +81,10 @@ def stopped_error(report: UpdateReport) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document.")
 @pass_app
 def fetch(app: AppContext, fetch_all: bool, feed_urls: tuple[str, ...], as_json: bool) -> None:
-    """Fetch the feeds that are due (or --all, or --feed URL) and store new items."""
+    """Fetch the feeds that are due (or --all, or --feed URL) and store new items.
+
+    Exit status 1 when feeds were checked and every one failed.
+    """
     feeds = app.reader.feeds_to_update(feed_urls, due_only=not fetch_all)
     total = len(feeds)
 
@@ -114,3 +117,12 @@ def fetch(app: AppContext, fetch_all: bool, feed_urls: tuple[str, ...], as_json:
         for line in report_lines(report):
             click.echo(line)
     stopped_error(report)
+    exit_if_all_failed(report)
+
+
+def exit_if_all_failed(report: UpdateReport) -> None:
+    """Exit 1 (after the summary) when feeds were checked and every one of them failed:
+    a script or timer should notice that nothing could be fetched."""
+    if report.checked and len(report.errors) == report.checked:
+        click.echo(f"Error: every feed failed ({report.checked} checked)", err=True)
+        raise SystemExit(1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from reader.cli.context import AppContext, pass_app
-from reader.cli.fetch import report_lines, stopped_error
+from reader.cli.fetch import exit_if_all_failed, report_lines, stopped_error
 from reader.cli.items import print_items
 from reader.cli.seeds import print_report
 from reader.cli.tui import tui
@@ -28,10 +28,13 @@ _DAEMON_STOP_SECONDS = 10
 def start(app: AppContext, no_daemon: bool) -> None:
     """Import the seeds and (first time) the topic's feeds, start fetching, open the reader.
 
-    Without a terminal, runs one update and prints the best-ranked items instead.
+    Without a terminal, runs one update and prints the best-ranked items instead (exit
+    status 1 if every feed failed).
     """
     reader = app.reader
     started = reader.start_up()
+    for path in started.installed:
+        click.echo(f"first start: copied {path.name} to {path.parent}")
     if started.seeds is not None:
         print_report(started.seeds)
     if started.seeds_error is not None:
@@ -51,6 +54,7 @@ def start(app: AppContext, no_daemon: bool) -> None:
             click.echo(line)
         stopped_error(report)
         print_items(reader.get_items(sort=SortOrder.RELEVANCE, limit=20))
+        exit_if_all_failed(report)
         return
 
     daemon = None if no_daemon else _start_daemon(app)

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from reader.config import Settings, load_settings
+from reader.config import Settings, install_defaults, load_settings
 from reader.core.lock import DaemonLock, daemon_pid
 from reader.core.reports import SeedsImported, StartUpReport, Status
 from reader.core.retention import prune_old_items
@@ -292,7 +292,9 @@ class Reader:
     def start_up(self) -> StartUpReport:
         """What `reader start` does before reading: the seeds imported (changed files
         updated), and on the first start only, the starting feed list subscribed (so feeds
-        the user removes later stay removed)."""
+        the user removes later stay removed). An installed copy's first start first copies
+        the seeds, feed list and settings it ships with to the user's folders."""
+        installed = install_defaults()
         seeds: SeedsImported | None = None
         seeds_error: str | None = None
         try:
@@ -309,7 +311,7 @@ class Reader:
                 feeds_error = str(exc)
             else:
                 self._store.set_meta(FEEDS_IMPORTED_KEY, str(starting))
-        return StartUpReport(seeds, seeds_error, feeds, feeds_error)
+        return StartUpReport(seeds, seeds_error, feeds, feeds_error, installed)
 
     # -- updating ----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reader.models import Feed, StoreStats
@@ -40,6 +41,9 @@ class StartUpReport:
     """The starting feed list's import; None when it had been imported before, or failed."""
     feeds_error: str | None
     """Why the starting feed list could not be imported."""
+    installed: tuple[Path, ...] = ()
+    """What an installed copy's first start copied to the user's folders (seeds, feed list,
+    settings) from the package."""
 
 
 @dataclass(frozen=True)
