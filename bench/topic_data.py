@@ -66,9 +66,7 @@ def corpus_news(corpus: Path = CORPUS) -> tuple[NewsItem, ...]:
         )
         for item in parsed.items:
             text = "\n".join(p for p in (item.title, item.summary, item.text) if p)
-            found.append(
-                NewsItem(columns[0], item.identity, item.published or item.updated, text)
-            )
+            found.append(NewsItem(columns[0], item.identity, item.published or item.updated, text))
     return tuple(found)
 
 
@@ -147,7 +145,10 @@ class Ranking:
     def of(cls, scores: Sequence[float], relevant: Sequence[bool]) -> Ranking:
         r = sum(relevant)
         return cls(
-            auc(scores, relevant), precision_at(20, scores, relevant), precision_at(r, scores, relevant), r
+            auc(scores, relevant),
+            precision_at(20, scores, relevant),
+            precision_at(r, scores, relevant),
+            r,
         )
 
 

@@ -1,11 +1,16 @@
-"""Topic quality: how well relevance ranks the labeled items, how well stories group them.
+"""Topic quality: ours against a plain TF-IDF cosine, on tuned and held-out data, side by side.
 
-Prints precision@10 and ROC AUC of the relevance score on tests/data/topic/items.jsonl (seeds
-from seeds/), story-grouping pair precision and recall on the labeled same-story pairs (seeds
-included), and the time to score and to group 1,000 items. When the shared real-news corpus
-is present, it also scores its news snapshots and shows the top of that ranking.
+Prints, for the tuned and the held-out split (tests/data/topic/splits.json, frozen before any
+tuning):
+- the seeds' own topic: the hand-labelled items (tests/data/topic/items.jsonl) among the real
+  news of ../shared/corpus as distractors: ROC AUC, precision of the top 20 and of the top R
+  (R = the on-topic items), and the best score of a labelled hard negative;
+- other topics played by storylines of the real news (three earliest items as seeds, the rest
+  to be found among all other news items): the same figures per storyline, and their means;
+- stories: precision and recall of same-story pairs across sources in the real news, and on
+  the labelled items with the seeds.
 
-Run from the project folder: .venv/bin/python -m bench.topic_quality [--corpus]
+Run from the project folder: .venv/bin/python -m bench.topic_quality [--split tuned|held_out]
 """
 
 from __future__ import annotations
@@ -13,25 +18,34 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import re
-import tempfile
-import time
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import roc_auc_score
-
+from bench.topic_data import (
+    CORPUS,
+    SEED_COUNT,
+    NewsItem,
+    Ranking,
+    corpus_news,
+    precision_at,
+    splits,
+    tfidf_cosine,
+    topic_labels,
+)
+from bench.topic_data import (
+    pair_quality as news_pair_quality,
+)
 from reader.config import TopicSettings
 from reader.topic import TopicModel, group_stories
-from reader.topic.stories import StoryInput
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = PROJECT / "tests" / "data" / "topic"
 SEEDS = PROJECT / "seeds"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+__all__ = ["CORPUS", "precision_at"]
 
 
 @dataclass(frozen=True)
@@ -81,12 +95,6 @@ def seed_story_labels(path: Path = DATA / "seed_stories.json") -> dict[str, str]
     return labels
 
 
-def precision_at(k: int, scores: Sequence[float], relevant: Sequence[bool]) -> float:
-    """The share of relevant items among the `k` best-scored (ties broken by position)."""
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k]
-    return sum(relevant[i] for i in order) / max(len(order), 1)
-
-
 def pair_quality(
     stories: Sequence[tuple[str, Sequence[int]]], truth: set[tuple[int, int]]
 ) -> tuple[float, float]:
@@ -101,15 +109,19 @@ def pair_quality(
 SEED_ID_BASE = 100_000
 """Seeds join the grouping test set under ids from here on, in file order."""
 
+StoryInput = tuple[int, int, datetime | None, str]
+"""(id, source id, date, text) for `group_stories`."""
+
 
 def story_inputs(
     items: Sequence[LabeledItem], seeds: Sequence[tuple[str, str]], labels: dict[str, str]
 ) -> tuple[list[StoryInput], set[tuple[int, int]]]:
     """Grouping inputs (labeled items plus undated seeds) and the true same-story pairs."""
-    inputs: list[StoryInput] = [(i.id, i.source, i.date, i.text) for i in items]
+    sources = {name: n for n, name in enumerate(sorted({i.source for i in items} | {"seeds"}))}
+    inputs: list[StoryInput] = [(i.id, sources[i.source], i.date, i.text) for i in items]
     story_of = {i.id: i.story for i in items}
     for offset, (name, text) in enumerate(seeds):
-        inputs.append((SEED_ID_BASE + offset, "seeds", None, text))
+        inputs.append((SEED_ID_BASE + offset, sources["seeds"], None, text))
         story_of[SEED_ID_BASE + offset] = labels.get(name)
     truth = {
         (a, b)
@@ -119,161 +131,143 @@ def story_inputs(
     return inputs, truth
 
 
-def corpus_news_texts(corpus: Path = CORPUS) -> list[str]:
-    """Title + summary of every item in the corpus's real news snapshots (empty if absent)."""
-    manifest = corpus / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    import feedparser  # only the corpus check needs it
-
-    texts: list[str] = []
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        columns = line.split("\t")
-        if len(columns) != 5 or columns[4] != "news-real":
-            continue
-        parsed = feedparser.parse((corpus / columns[0]).read_bytes())
-        for entry in parsed.entries:
-            summary = re.sub(r"<[^>]+>", " ", str(entry.get("summary", "")))
-            texts.append(f"{entry.get('title', '')}\n{' '.join(summary.split())}")
-    return texts
+def corpus_news_texts() -> list[str]:
+    """The text of every real news item of the corpus (empty when it is absent)."""
+    return [item.text for item in corpus_news()]
 
 
-def all_corpus_texts(corpus: Path = CORPUS, limit: int = 4000) -> list[str]:
-    """Title + summary of items from every corpus feed (news, blogs, podcasts), up to `limit`."""
-    manifest = corpus / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    import feedparser
-
-    texts: list[str] = []
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        columns = line.split("\t")
-        if len(columns) != 5 or columns[4] in ("license", "opml") or len(texts) >= limit:
-            continue
-        for entry in feedparser.parse((corpus / columns[0]).read_bytes()).entries:
-            summary = " ".join(re.sub(r"<[^>]+>", " ", str(entry.get("summary", ""))).split())
-            text = f"{entry.get('title', '')}\n{summary}"
-            if len(text) > 40:
-                texts.append(text)
-    return texts[:limit]
+# -- the evaluations ----------------------------------------------------------------------------
 
 
-def store_refresh_figures(texts: Sequence[str]) -> tuple[float, float, int]:
-    """Seconds for a first (full) and a second (nothing new) `refresh_topic` on a real store
-    holding the seeds and `texts`, and how many stories the first found."""
-    from reader.config import Settings
-    from reader.models import ItemWrite
-    from reader.sources.seeds import import_seeds
-    from reader.store import open_store
-    from reader.topic import refresh_topic
+def ours(seeds: Sequence[str], texts: Sequence[str], background: Sequence[str]) -> list[float]:
+    """Our ranking: the profile built as in a store holding `background`."""
+    model = TopicModel.build(seeds, TopicSettings(), background)
+    return [score for score, _ in model.score(texts)]
 
-    now = datetime.now(UTC)
-    with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "bench.db") as store:
-        import_seeds(store, SEEDS, now=now)
-        for start in range(0, len(texts), 100):  # one pseudo-feed per 100 items
-            feed = store.add_feed(f"https://feed{start}.example/rss")
-            batch = [
-                ItemWrite(
-                    identity=str(n),
-                    title=text.splitlines()[0],
-                    link=None,
-                    author=None,
-                    published=None,
-                    updated=None,
-                    content_html=None,
-                    text=text,
-                    content_hash=str(n),
-                )
-                for n, text in enumerate(texts[start : start + 100], start=start)
-            ]
-            store.write_items(feed.id, batch, now=now)
-        started = time.perf_counter()
-        first = refresh_topic(store, Settings(), now=now)
-        first_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        refresh_topic(store, Settings(), now=now)
-        second_seconds = time.perf_counter() - started
-    return first_seconds, second_seconds, first.stories
+
+@dataclass(frozen=True)
+class TopicResult:
+    """One topic's figures: ours and the baseline."""
+
+    topic: str
+    ours: Ranking
+    baseline: Ranking
+
+
+def seeds_topic(part: str) -> tuple[TopicResult, float, float]:
+    """The seeds' topic on one split of the labelled items among the corpus news; also the
+    best score of a hard negative and of any corpus item."""
+    news = corpus_news()
+    wanted = set(splits()["labeled_items"][part])
+    items = [i for i in load_labeled() if i.id in wanted]
+    texts = [i.text for i in items] + [n.text for n in news]
+    relevant = [i.relevant for i in items] + [False] * len(news)
+    seeds = [text for _, text in load_seeds()]
+    scores = ours(seeds, texts, texts)
+    base = tfidf_cosine(seeds, texts)
+    hard = set(topic_labels().get("seeds", {}))
+    news_scores = scores[len(items) :]
+    worst_hard = max(
+        (s for n, s in zip(news, news_scores, strict=True) if n.key in hard), default=0.0
+    )
+    return (
+        TopicResult(
+            "seeds (NATO, Asia-Pacific)", Ranking.of(scores, relevant), Ranking.of(base, relevant)
+        ),
+        worst_hard,
+        max(news_scores, default=0.0),
+    )
+
+
+def storyline_topics(part: str) -> list[TopicResult]:
+    """Each storyline of the split playing the topic among all the corpus news."""
+    news = corpus_news()
+    order = {item.key: n for n, item in enumerate(news)}
+    results: list[TopicResult] = []
+    for topic in splits()["corpus_topics"][part]:
+        grades = topic_labels()[topic]
+        on = sorted(
+            (item for item in news if grades.get(item.key) == 2),
+            key=lambda item: (item.date or datetime.min.replace(tzinfo=UTC), order[item.key]),
+        )
+        seeds = {item.key for item in on[:SEED_COUNT]}
+        pool: list[NewsItem] = [
+            item for item in news if item.key not in seeds and grades.get(item.key) != 1
+        ]
+        relevant = [grades.get(item.key) == 2 for item in pool]
+        seed_texts = [item.text for item in on[:SEED_COUNT]]
+        texts = [item.text for item in pool]
+        scores = ours(seed_texts, texts, [item.text for item in news])
+        results.append(
+            TopicResult(
+                topic,
+                Ranking.of(scores, relevant),
+                Ranking.of(tfidf_cosine(seed_texts, texts), relevant),
+            )
+        )
+    return results
+
+
+def news_stories(part: str, story_days: int = 7) -> tuple[float, float, int, int]:
+    """Same-story pair quality on the real news of one split's sources."""
+    sources = set(splits()["story_sources"][part])
+    items = [item for item in corpus_news() if item.path in sources]
+    source_ids = {path: n for n, path in enumerate(sorted(sources))}
+    groups = group_stories(
+        [(n, source_ids[item.path], item.date, item.text) for n, item in enumerate(items)],
+        story_days=story_days,
+    )
+    return news_pair_quality([[items[n].key for n in ids] for _, ids in groups], items)
+
+
+def _row(result: TopicResult) -> str:
+    o, b = result.ours, result.baseline
+    return (
+        f"  {result.topic:<30} {o.r:>3}  {o.auc:.3f} {b.auc:.3f}  {o.p20:.2f} {b.p20:.2f}"
+        f"  {o.p_r:.2f} {b.p_r:.2f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", action="store_true", help="also list the top corpus news")
+    parser.add_argument(
+        "--split",
+        choices=("tuned", "held_out", "both"),
+        default="both",
+        help="which split to print (the held-out one is for the report, not for tuning)",
+    )
     args = parser.parse_args()
-
-    seeds = load_seeds()
-    items = load_labeled()
-    settings = TopicSettings()
-    started = time.perf_counter()
-    model = TopicModel.build([t for _, t in seeds], settings)
-    build_seconds = time.perf_counter() - started
-    scores = [s for s, _ in model.score([i.text for i in items])]
-    relevant = [i.relevant for i in items]
-    print(f"labeled items: {len(items)} ({sum(relevant)} on topic); seeds: {len(seeds)}")
-    print(f"profile build: {build_seconds * 1000:.1f} ms, fingerprint {model.fingerprint}")
-    print(f"precision@10: {precision_at(10, scores, relevant):.3f}")
-    print(f"precision@20: {precision_at(20, scores, relevant):.3f}")
-    print(f"ROC AUC: {roc_auc_score(relevant, scores):.3f}")
-
-    news = corpus_news_texts()
-    if news:
-        # The labeled items among real news snapshots (none of which is on the topic).
-        mixed = [i.text for i in items] + news
-        mixed_relevant = relevant + [False] * len(news)
-        mixed_scores = [s for s, _ in model.score(mixed)]
-        k = sum(relevant)
+    if not corpus_news():
+        raise SystemExit(f"no corpus at {CORPUS}: the evaluations need its real news")
+    parts = ("tuned", "held_out") if args.split == "both" else (args.split,)
+    header = f"  {'topic':<30} {'R':>3}  AUC ours/base  P@20 ours/base  P@R ours/base"
+    for part in parts:
+        print(f"== {part}")
+        result, hard, best = seeds_topic(part)
+        print(header)
+        print(_row(result))
+        print(f"    best hard negative score {hard:.2f}; best score of any corpus item {best:.2f}")
+        rows = storyline_topics(part)
+        for row in rows:
+            print(_row(row))
+        mean = statistics.mean
         print(
-            f"with {len(news)} real news items as distractors: "
-            f"precision@{k} {precision_at(k, mixed_scores, mixed_relevant):.3f}, "
-            f"ROC AUC {roc_auc_score(mixed_relevant, mixed_scores):.4f}"
+            f"  {'mean of storylines':<30}      {mean(r.ours.auc for r in rows):.3f}"
+            f" {mean(r.baseline.auc for r in rows):.3f}  {mean(r.ours.p20 for r in rows):.2f}"
+            f" {mean(r.baseline.p20 for r in rows):.2f}  {mean(r.ours.p_r for r in rows):.2f}"
+            f" {mean(r.baseline.p_r for r in rows):.2f}"
         )
-    else:
-        print(f"(no corpus at {CORPUS}: real-news distractor check skipped)")
-
-    inputs, truth = story_inputs(items, seeds, seed_story_labels())
-    stories = group_stories(inputs, story_days=7)
-    precision, recall = pair_quality(stories, truth)
-    print(
-        f"story pairs: precision {precision:.3f}, recall {recall:.3f} "
-        f"({len(truth)} labeled pairs, {len(stories)} stories)"
-    )
-
-    # Speed on 1,000 items (labeled texts and real news), against an anchor measured in the
-    # same run: scikit-learn's own TF-IDF vectorizing of the same texts.
-    pool = [i.text for i in items] + news
-    thousand = [f"{pool[n % len(pool)]} #{n}" for n in range(1000)]
-    started = time.perf_counter()
-    TfidfVectorizer(ngram_range=(1, 2), stop_words="english").fit_transform(thousand)
-    anchor = time.perf_counter() - started
-    started = time.perf_counter()
-    model.score(thousand)
-    score_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    group_stories([(n, "s", None, text) for n, text in enumerate(thousand)], story_days=7)
-    group_seconds = time.perf_counter() - started
-    print(f"anchor, TfidfVectorizer on 1,000 items: {anchor * 1000:.0f} ms")
-    print(
-        f"score 1,000 items: {score_seconds * 1000:.0f} ms "
-        f"({score_seconds:.3f} ms/item, {score_seconds / anchor:.2f}x anchor)"
-    )
-    print(
-        f"group 1,000 items: {group_seconds * 1000:.0f} ms ({group_seconds / anchor:.2f}x anchor)"
-    )
-
-    if CORPUS.is_dir():
-        texts = all_corpus_texts()
-        first, second, found = store_refresh_figures(texts)
+        precision, recall, truth, scored = news_stories(part)
         print(
-            f"refresh_topic on a store of {len(texts) + len(seeds)} items: first {first:.2f} s "
-            f"({found} stories), second (nothing new) {second:.2f} s"
+            f"  stories, real news: pair precision {precision:.3f}, recall {recall:.3f}"
+            f" ({truth} true cross-source pairs, {scored} predicted pairs scored)"
         )
-
-    if args.corpus and news:
-        ranked = sorted(zip(model.score(news), news, strict=True), key=lambda p: -p[0][0])
-        print(f"\ncorpus news items: {len(news)}; top 25 by score:")
-        for (score, terms), text in ranked[:25]:
-            title = text.splitlines()[0][:80]
-            print(f"  {score:.3f}  {title}  [{', '.join(terms[:4])}]")
+    inputs, truth = story_inputs(load_labeled(), load_seeds(), seed_story_labels())
+    precision, recall = pair_quality(group_stories(inputs, story_days=7), truth)
+    print(
+        f"stories, labelled items and seeds: pair precision {precision:.3f}, recall {recall:.3f}"
+        f" ({len(truth)} labelled pairs)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 - What the store hands back: `Feed`, `Item`, `ItemVersion`, `TagCount`, `SearchHit`,
   `Story`, `StoreStats`, `FeedRemoval`.
 - How callers ask for items: `ItemFilter`.
+- What story grouping reads and writes: `StoryLead`, `StoryCandidate`, `StoryChanges`.
 
-All are frozen dataclasses; times are timezone-aware UTC `datetime`s.
+All are frozen dataclasses (one named tuple); times are timezone-aware UTC `datetime`s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 SEEDS_SOURCE_URL = "seeds:"
 """The URL of the built-in source that holds the seed articles."""
@@ -546,3 +548,62 @@ class FeedWrite:
     """New and changed items to insert or update."""
     feed_update: FeedUpdate
     """Applied in the same transaction as the items (validators never without their items)."""
+
+
+@dataclass(frozen=True)
+class StoryLead:
+    """What story grouping reads of an item waiting to be grouped."""
+
+    id: int
+    source_id: int
+    """Reports from one source never count as two sources of a story."""
+    day: int
+    """The item's day (its published, updated or first-seen date, as days since 1970-01-01)."""
+    text: str
+    """Its title and the start of its summary or body, title first."""
+
+
+class StoryCandidate(NamedTuple):
+    """A grouped item that shares key terms with an item being grouped, and how similar.
+
+    A named tuple rather than a dataclass: a batch reads thousands of them.
+    """
+
+    lead_id: int
+    """The item being grouped."""
+    item_id: int
+    """The grouped item found through the story index."""
+    source_id: int
+    day: int
+    similarity: float
+    """Cosine of the two items' key vectors."""
+    story_id: int | None
+    """The found item's story, if it has one."""
+
+
+@dataclass(frozen=True)
+class StoryChanges:
+    """What one grouping batch asks the store to write, in one transaction."""
+
+    grouped: tuple[int, ...]
+    """Items now grouped: they leave the queue of items waiting to be grouped."""
+    postings: tuple[tuple[int, int, int, str, float], ...]
+    """(item id, source id, day, term, weight) index entries of the grouped items."""
+    merges: tuple[tuple[int, int], ...] = ()
+    """(kept story id, merged story id): the second story's items move to the first."""
+    joins: tuple[tuple[int, int], ...] = ()
+    """(item id, story id): items joining an existing story."""
+    new_stories: tuple[tuple[str, tuple[int, ...], StoryCentroid], ...] = ()
+    """(title, item ids, centroid) of stories to create."""
+    centroids: tuple[tuple[int, StoryCentroid], ...] = ()
+    """(story id, centroid) of existing stories that grew or merged."""
+
+
+@dataclass(frozen=True)
+class StoryCentroid:
+    """What a story is about: the sum of its members' key vectors (strongest terms only)."""
+
+    size: int
+    """Members summed."""
+    weights: tuple[tuple[str, float], ...]
+    """(term, summed weight), strongest first."""

@@ -300,7 +300,7 @@ def test_retention_prunes_in_batches_and_a_stop_keeps_the_batches_done(store: St
 
 
 def test_a_stopped_topic_refresh_keeps_its_scores_and_goes_on_next_time(store: Store) -> None:
-    from reader.topic.refresh import FINGERPRINT_KEY, SCORE_BATCH, refresh_topic
+    from reader.topic.refresh import RESCORE_KEY, SCORE_BATCH, refresh_topic
 
     import_seeds(store, SEEDS_DIR)
     feed = store.add_feed("https://a.example/feed")
@@ -314,10 +314,10 @@ def test_a_stopped_topic_refresh_keeps_its_scores_and_goes_on_next_time(store: S
         return len(calls) >= 2
 
     report = refresh_topic(store, Settings(), should_stop=stop_at_second_ask)
-    assert report.stopped and report.scored == SCORE_BATCH
-    assert store.get_meta(FINGERPRINT_KEY) is None  # the re-scoring is not done yet
+    assert report.stopped and report.scored == 2 * SCORE_BATCH  # asked after each batch
+    assert store.get_meta(RESCORE_KEY) is not None  # the re-scoring is not done yet
     scored = store.count_items(ItemFilter(min_score=0.0))
-    assert scored == SCORE_BATCH
+    assert scored == 2 * SCORE_BATCH
     finished = refresh_topic(store, Settings())
     assert not finished.stopped
     assert store.count_items(ItemFilter(min_score=0.0)) == store.count_items()

@@ -24,6 +24,10 @@ from reader.models import (
     StoreCheck,
     StoreStats,
     Story,
+    StoryCandidate,
+    StoryCentroid,
+    StoryChanges,
+    StoryLead,
     TagCount,
     WriteCounts,
 )
@@ -227,10 +231,62 @@ class Store(Protocol):
         """Store relevance scores (and the terms behind them) by item id."""
         ...
 
+    def unscored_item_ids(self, *, limit: int) -> list[int]:
+        """Ids of items nobody scored yet (the scoring queue), oldest first."""
+        ...
+
+    def item_ids_after(self, after: int, *, limit: int) -> list[int]:
+        """Item ids above `after`, ascending: the walk of a rescoring pass."""
+        ...
+
     def get_texts(
-        self, *, ids: Sequence[int] | None = None, since: datetime | None = None
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        max_chars: int | None = None,
     ) -> list[tuple[int, str]]:
-        """(item id, title + body text) pairs for scoring and grouping."""
+        """(item id, title + summary + body) pairs by id, each cut to `max_chars` if given."""
+        ...
+
+    def sample_texts(self, *, limit: int, max_chars: int) -> list[str]:
+        """The texts of the `limit` newest items, each cut to `max_chars`: the background
+        the topic's term statistics are learned from."""
+        ...
+
+    def ungrouped_leads(self, *, limit: int, max_chars: int) -> list[StoryLead]:
+        """Up to `limit` items waiting to be grouped into stories, oldest date first."""
+        ...
+
+    def count_ungrouped(self) -> int:
+        """How many items wait to be grouped into stories."""
+        ...
+
+    def story_candidates(
+        self, keys: Sequence[tuple[int, int, int, str, float]], *, story_days: int, floor: float
+    ) -> list[StoryCandidate]:
+        """Grouped items similar to items being grouped, found through the story index.
+
+        `keys` are (item id, source id, day, term, weight) of the items being grouped; an
+        indexed item of another source is a candidate of one of them when it is dated within
+        `story_days` of it and the dot product of their key vectors (computed by the backend,
+        over the index) is at least `floor`.
+        """
+        ...
+
+    def story_centroids(self, story_ids: Sequence[int]) -> dict[int, StoryCentroid]:
+        """The centroids of these stories (those that have one), by id."""
+        ...
+
+    def apply_story_changes(self, changes: StoryChanges) -> dict[int, int]:
+        """Write one grouping batch in one transaction (merges, then joins, then new stories,
+        then index entries; the grouped items leave the queue). Return the new stories' ids
+        by their position in `changes.new_stories`."""
+        ...
+
+    def reset_stories(self) -> int:
+        """Drop every story and index entry and queue every item for grouping; return how
+        many items wait now (a full regroup follows)."""
         ...
 
     def set_stories(self, stories: Sequence[tuple[str, Sequence[int]]]) -> None:

@@ -1,9 +1,10 @@
 """Topic intelligence: how relevant each item is to the seeds, and which items tell one story.
 
-- `TopicModel`: the profile built from the seeds and `[topic]` settings; `score` rates texts.
-- `load_topic` / `refresh_topic`: the model for a store; keeping scores and stories current.
-- `TopicScorer`: the updater's scorer, following the store's profile as it changes.
-- `group_stories`: the pure grouping of items into stories.
+- `text`: the tokenizer (terms, stop words, languages) everything here shares.
+- `profile`: `TopicModel`, the profile built from the seeds and `[topic]` settings; `score`.
+- `stories`: grouping items into stories, batch by batch, against the store's story index.
+- `refresh`: `refresh_topic` works the store's queues (unscored, ungrouped, re-scoring);
+  `TopicScorer` is the updater's scorer; `load_topic` the current model.
 """
 
 from reader.topic.profile import TopicModel

@@ -1,39 +1,73 @@
-"""Keeping a store's topic data current: the profile, every item's score, and the stories.
+"""Keeping a store's topic data current: term statistics, the profile, scores and stories.
 
-`load_topic` builds the model from the seeds in the store (cheap: a few milliseconds).
-`refresh_topic` is the periodic job: it re-scores every item when the profile changed (the
-fingerprint kept in store meta differs), otherwise only items nobody scored yet, in batches
-so a big store never holds the write lock long; then it regroups the recent items' stories.
+The store keeps the work as queues, so any process (daemon, CLI, reader) can do it and the
+cost follows what changed, never the store's size:
+
+- items without a score wait in the scoring queue (the updater scores most items as it stores
+  them; what it could not, such as items stored before there were seeds, waits here);
+- items not yet grouped wait in the story queue (every new row starts there);
+- after the profile changes (new seeds, new `[topic]` settings), every item is re-scored once,
+  walking the item ids in batches; the walk's position is kept in the store, so a stopped walk
+  goes on where it stopped, in any process.
+
+`refresh_topic` works the queues; `force` relearns the statistics, rebuilds the profile,
+re-scores everything and regroups every item. Long loops call `should_stop` between batches.
+The built profile and the term statistics are kept in the store (`MODEL_KEY`, `STATS_KEY`), so
+a process that only scores loads them instead of reading a sample of the store.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from reader.config import Settings
 from reader.exceptions import ConfigError
-from reader.models import Item, ItemFilter, SortOrder
+from reader.models import ItemFilter
 from reader.store.base import Store
-from reader.topic.profile import TopicModel, UnmatchablePhraseError
-from reader.topic.stories import StoryInput, group_stories, lead_of
+from reader.topic.profile import (
+    MIN_BACKGROUND,
+    Idf,
+    TopicModel,
+    UnmatchablePhraseError,
+    fingerprint_of,
+)
+from reader.topic.stories import LEAD_CHARS, group_batch, lead_terms
+from reader.topic.text import WORD_LIMIT
 
 FINGERPRINT_KEY = "topic.fingerprint"
-"""Store meta key: the fingerprint of the profile the stored scores were made with."""
+"""Store meta key: the fingerprint of the profile new items are scored with."""
+
+MODEL_KEY = "topic.model"
+"""Store meta key: the built profile (JSON), so other processes need not rebuild it."""
+
+STATS_KEY = "topic.stats"
+"""Store meta key: the term statistics stories are grouped with, and the store size then."""
+
+RESCORE_KEY = "topic.rescore_after"
+"""Store meta key: the re-scoring walk's position (an item id); absent when no walk is due."""
 
 SCORE_BATCH = 500
 """Items read, scored and written per transaction."""
 
-TEXT_BATCH = 2000
-"""Items whose texts are read at once for grouping."""
+GROUP_BATCH = 500
+"""Items grouped per batch (one index look-up and one transaction each)."""
 
-REGROUP_MIN_DAYS = 30
-REGROUP_STORY_WINDOWS = 4
-"""Items seen or dated within max(REGROUP_MIN_DAYS, REGROUP_STORY_WINDOWS x story_days) days
-are regrouped on each refresh; grouping compares every pair, so the whole history is only
-regrouped on demand (`force`)."""
+SAMPLE_ITEMS = 2000
+"""Newest items the term statistics and the profile's feedback are learned from."""
+
+SAMPLE_CHARS = WORD_LIMIT * 8
+"""Characters read of each sample item."""
+
+Stop = Callable[[], bool]
+"""Asked between batches; True ends the job early (what is done stays done)."""
+
+
+def _never() -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -43,30 +77,23 @@ class RefreshReport:
     fingerprint: str | None
     """The profile's fingerprint; None when there are no seeds and no keywords."""
     rebuilt: bool
-    """True when the profile differed from the one the stored scores came from."""
+    """True when the profile was (re)built from the seeds, settings and statistics."""
     scored: int
     """Items (re)scored."""
     stories: int
-    """Stories found (of two or more items)."""
+    """Stories touched: made, joined or merged (all stories with `force`)."""
     storied_items: int
-    """Items that belong to a story."""
+    """Items that joined a story."""
     grouped: int
-    """Items compared to regroup stories (the recent ones, or all with `force`)."""
+    """Items taken from the story queue and placed (in a story or alone)."""
     score_seconds: float
-    """Time spent reading, scoring and writing scores."""
+    """Time spent on the profile and on reading, scoring and writing scores."""
     group_seconds: float
-    """Time spent grouping stories and writing them."""
+    """Time spent grouping items into stories and writing them."""
+    rescore_left: bool = False
+    """True when a re-scoring walk was stopped before its end (it goes on next time)."""
     stopped: bool = False
-    """True when `should_stop` ended the refresh early (what was written stays; the rest is
-    done next time)."""
-
-
-Stop = Callable[[], bool]
-"""Asked between batches of a long job: true when the job should return now."""
-
-
-def _never() -> bool:
-    return False
+    """True when `should_stop` ended the refresh early."""
 
 
 def seed_texts(store: Store) -> list[str]:
@@ -76,65 +103,174 @@ def seed_texts(store: Store) -> list[str]:
     return [text for _, text in store.get_texts(ids=ids)] if ids else []
 
 
+def _has_topic(texts: Sequence[str], settings: Settings) -> bool:
+    return any(t.strip() for t in texts) or any(k.strip() for k in settings.topic.keywords)
+
+
+def _build(texts: Sequence[str], settings: Settings, sample: Sequence[str]) -> TopicModel:
+    try:
+        return TopicModel.build(texts, settings.topic, sample)
+    except UnmatchablePhraseError as exc:
+        message = f"{exc.phrase!r} has no word that can match (only stop words or punctuation)"
+        raise ConfigError(settings.source or "settings", message, key=exc.setting) from None
+
+
+def _stored_model(store: Store) -> TopicModel | None:
+    document = store.get_meta(MODEL_KEY)
+    return TopicModel.from_json(document) if document else None
+
+
+def _stored_stats(store: Store) -> tuple[Idf, int] | None:
+    document = store.get_meta(STATS_KEY)
+    if not document:
+        return None
+    try:
+        data = json.loads(document)
+        table = {str(t): float(v) for t, v in data["idf"].items()}
+        return Idf(table, float(data["unseen"]), int(data["items"])), int(data["items"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _learn_stats(store: Store, sample: Sequence[str]) -> Idf:
+    """Term statistics of the sample's leads (what stories compare), saved in the store."""
+    idf = Idf.learn((lead_terms(t) for t in sample), minimum=1)
+    document = {"idf": idf.table, "unseen": idf.unseen, "items": len(sample)}
+    store.set_meta(STATS_KEY, json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+    return idf
+
+
+def _needs_relearning(stats: tuple[Idf, int] | None, store: Store) -> bool:
+    """No statistics yet, or learned from a handful of items while the store now has enough."""
+    if stats is None:
+        return True
+    return stats[1] < MIN_BACKGROUND and store.count_items() >= MIN_BACKGROUND
+
+
+def prepare_topic(
+    store: Store, settings: Settings, *, rebuild: bool = False
+) -> tuple[TopicModel | None, Idf, bool]:
+    """The current profile and term statistics, (re)built when needed.
+
+    Rebuilt when the seeds or `[topic]` settings changed, when the statistics were learned
+    from too few items to trust, or with `rebuild`. A rebuilt profile starts a re-scoring walk.
+    Returns (profile or None without seeds and keywords, statistics, whether it rebuilt).
+    """
+    texts = seed_texts(store)
+    fingerprint = fingerprint_of(texts, settings.topic) if _has_topic(texts, settings) else None
+    stats = _stored_stats(store)
+    model = _stored_model(store)
+    current = fingerprint is None or (model is not None and model.fingerprint == fingerprint)
+    if not rebuild and current and stats is not None and not _needs_relearning(stats, store):
+        return (model if fingerprint is not None else None), stats[0], False
+    sample = store.sample_texts(limit=SAMPLE_ITEMS, max_chars=SAMPLE_CHARS)
+    idf = _learn_stats(store, sample)
+    if fingerprint is None:
+        store.set_meta(MODEL_KEY, None)
+        store.set_meta(FINGERPRINT_KEY, None)
+        return None, idf, False
+    model = _build(texts, settings, sample)
+    store.set_meta(MODEL_KEY, model.to_json())
+    store.set_meta(RESCORE_KEY, "0")
+    store.set_meta(FINGERPRINT_KEY, model.fingerprint)
+    return model, idf, True
+
+
 def load_topic(store: Store, settings: Settings) -> TopicModel | None:
     """The topic model for the seeds in the store and the `[topic]` settings.
 
     None when there is nothing to build from: no seeds and no keywords. A keyword or exclude
     phrase that can never match is a `ConfigError`.
     """
-    texts = seed_texts(store)
-    if not any(t.strip() for t in texts) and not any(k.strip() for k in settings.topic.keywords):
-        return None
-    try:
-        return TopicModel.build(texts, settings.topic)
-    except UnmatchablePhraseError as exc:
-        message = f"{exc.phrase!r} has no word that can match (only stop words or punctuation)"
-        raise ConfigError(settings.source or "settings", message, key=exc.setting) from None
+    return prepare_topic(store, settings)[0]
 
 
 class TopicScorer:
     """The updater's scorer: the store's current topic model, reloaded when the profile changes.
 
-    Each call reads one meta value; when the fingerprint the last `refresh_topic` stored has
-    changed (new seeds, new keywords, even from another process), the model is rebuilt.
-    With no seeds and no keywords every text scores 0.0; the refresh that follows the first
-    seed import re-scores everything anyway.
+    Loads nothing until it is first asked to score (an update with nothing new never reads the
+    profile). Each call reads one meta value; when the fingerprint there changed (new seeds,
+    new keywords, even from another process), the model is loaded again. With no seeds and no
+    keywords every text scores 0.0.
     """
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self._store = store
         self._settings = settings
-        self._seen: str | None = store.get_meta(FINGERPRINT_KEY)
-        self.model: TopicModel | None = load_topic(store, settings)
-        """The model in use (None while there is nothing to build one from)."""
+        self.model: TopicModel | None = None
+        """The model in use (None until first used, or while there is no topic)."""
+        self._seen: str | None = None
+        self._loaded = False
 
     def __call__(self, texts: Sequence[str]) -> list[tuple[float, tuple[str, ...]]]:
         """Score texts (fits `reader.update.Scorer`); call it where the store may be used."""
         stored = self._store.get_meta(FINGERPRINT_KEY)
-        if stored != self._seen:
-            self._seen = stored
-            if self.model is None or stored != self.model.fingerprint:
-                self.model = load_topic(self._store, self._settings)
+        if not self._loaded or stored != self._seen:
+            self.model = load_topic(self._store, self._settings)
+            self._seen = self._store.get_meta(FINGERPRINT_KEY)
+            self._loaded = True
         if self.model is None:
             return [(0.0, ()) for _ in texts]
         return self.model.score(texts)
 
 
-def _story_inputs(items: Sequence[Item], texts: dict[int, str]) -> list[StoryInput]:
-    """Grouping inputs; only a date the item itself gives counts (never when we saw it)."""
-    return [
-        (item.id, item.source, item.published or item.updated, texts.get(item.id, ""))
-        for item in items
-    ]
+def _score(store: Store, model: TopicModel, ids: Sequence[int]) -> int:
+    pairs = store.get_texts(ids=ids, max_chars=SAMPLE_CHARS)
+    results = model.score([text for _, text in pairs])
+    store.set_scores({item_id: r for (item_id, _), r in zip(pairs, results, strict=True)})
+    return len(pairs)
 
 
-def regroup_since(now: datetime, story_days: int) -> datetime:
-    """Items seen or dated since this are regrouped; older stories are kept as they are."""
-    return now - timedelta(days=max(REGROUP_MIN_DAYS, REGROUP_STORY_WINDOWS * story_days))
+def _score_queue(store: Store, model: TopicModel, should_stop: Stop) -> tuple[int, bool]:
+    """Score the items nobody scored yet; (how many, stopped early)."""
+    scored = 0
+    while ids := store.unscored_item_ids(limit=SCORE_BATCH):
+        scored += _score(store, model, ids)
+        if should_stop():
+            return scored, True
+    return scored, False
 
 
-def _seen_or_dated_since(item: Item, since: datetime) -> bool:
-    return any(d is not None and d >= since for d in (item.date, item.first_seen))
+def _rescore_walk(store: Store, model: TopicModel, should_stop: Stop) -> tuple[int, bool]:
+    """Go on with a due re-scoring walk; (how many, stopped before its end)."""
+    position = store.get_meta(RESCORE_KEY)
+    if position is None:
+        return 0, False
+    after = int(position) if position.isdigit() else 0
+    scored = 0
+    while ids := store.item_ids_after(after, limit=SCORE_BATCH):
+        scored += _score(store, model, ids)
+        after = ids[-1]
+        store.set_meta(RESCORE_KEY, str(after))
+        if should_stop():
+            return scored, True
+    store.set_meta(RESCORE_KEY, None)
+    return scored, False
+
+
+def _group_queue(
+    store: Store, idf: Idf, story_days: int, should_stop: Stop
+) -> tuple[int, int, int, bool]:
+    """Group the items waiting for it; (grouped, stories touched, items storied, stopped)."""
+    grouped = storied = 0
+    touched: set[int] = set()
+    while leads := store.ungrouped_leads(limit=GROUP_BATCH, max_chars=LEAD_CHARS):
+        changes = group_batch(
+            leads,
+            idf,
+            story_days,
+            lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
+            store.story_centroids,
+        )
+        created = store.apply_story_changes(changes)
+        grouped += len(leads)
+        storied += len(changes.joins) + sum(len(ids) for _, ids, _ in changes.new_stories)
+        touched.update(story for _, story in changes.joins)
+        touched.update(kept for kept, _ in changes.merges)
+        touched.update(created.values())
+        if should_stop():
+            return grouped, len(touched), storied, True
+    return grouped, len(touched), storied, False
 
 
 def refresh_topic(
@@ -147,83 +283,44 @@ def refresh_topic(
 ) -> RefreshReport:
     """Bring scores and stories up to date with the seeds, the settings and the items.
 
-    Re-scores every item when the profile changed (or `force`), else only unscored ones.
-    Then regroups the seeds and recent items into stories (see `regroup_since`; all items
-    with `force`), keeping the stories made only of older items as they are. `should_stop`
-    is asked between batches; a stopped refresh keeps the scores written so far and leaves
-    the profile's fingerprint unchanged, so the next refresh goes on with the re-scoring.
+    Scores what is unscored, goes on with a re-scoring walk if the profile changed, and groups
+    what waits to be grouped: the cost follows the new items. With `force`, relearns the
+    statistics, rebuilds the profile, re-scores every item and regroups every item (in date
+    order). `should_stop` is asked between batches. (`now` is accepted for callers that pass
+    a clock; grouping goes by the items' own dates.)
     """
+    del now
     stop = should_stop or _never
     started = time.perf_counter()
-    model = load_topic(store, settings)
-    items = store.get_items(sort=SortOrder.OLDEST)
-    rebuilt = False
+    model, idf, rebuilt = prepare_topic(store, settings, rebuild=force)
     scored = 0
+    stopped = rescore_left = False
     if model is not None:
-        rebuilt = force or store.get_meta(FINGERPRINT_KEY) != model.fingerprint
-        todo = [i.id for i in items] if rebuilt else [i.id for i in items if i.score is None]
-        for start in range(0, len(todo), SCORE_BATCH):
-            if stop():
-                return _stopped(model, rebuilt, scored, time.perf_counter() - started)
-            pairs = store.get_texts(ids=todo[start : start + SCORE_BATCH])
-            results = model.score([text for _, text in pairs])
-            store.set_scores(
-                {item_id: result for (item_id, _), result in zip(pairs, results, strict=True)}
-            )
-            scored += len(pairs)
-        if rebuilt:
-            store.set_meta(FINGERPRINT_KEY, model.fingerprint)
+        # The walk first: it also scores whatever is unscored below its end.
+        scored, rescore_left = _rescore_walk(store, model, stop)
+        stopped = rescore_left
+        if not stopped:
+            queued, stopped = _score_queue(store, model, stop)
+            scored += queued
     score_seconds = time.perf_counter() - started
-    if stop():
-        return _stopped(model, rebuilt, scored, score_seconds)
 
     started = time.perf_counter()
-    if force:
-        recent = items
-    else:
-        since = regroup_since(now or datetime.now(UTC), settings.topic.story_days)
-        seeds_id = store.seeds_source().id  # the few seeds always take part
-        recent = [i for i in items if i.source_id == seeds_id or _seen_or_dated_since(i, since)]
-    recent_ids = {item.id for item in recent}
-    kept = [
-        (story.title, [i.id for i in story.items])
-        for story in (store.get_stories(min_sources=1) if len(recent) < len(items) else [])
-        if not any(i.id in recent_ids for i in story.items)
-    ]
-    texts: dict[int, str] = {}
-    ids = [item.id for item in recent]
-    for start in range(0, len(ids), TEXT_BATCH):  # keep only leads: bodies can be large
-        if stop():
-            return _stopped(model, rebuilt, scored, score_seconds)
-        for item_id, text in store.get_texts(ids=ids[start : start + TEXT_BATCH]):
-            texts[item_id] = lead_of(text)
-    stories = group_stories(_story_inputs(recent, texts), story_days=settings.topic.story_days)
-    store.set_stories(stories + kept)
-    group_seconds = time.perf_counter() - started
+    grouped = touched = storied = 0
+    if not stopped:
+        if force:
+            store.reset_stories()
+        grouped, touched, storied, stopped = _group_queue(
+            store, idf, settings.topic.story_days, stop
+        )
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,
         scored=scored,
-        stories=len(stories) + len(kept),
-        storied_items=sum(len(ids) for _, ids in stories + kept),
-        grouped=len(recent),
+        stories=touched,
+        storied_items=storied,
+        grouped=grouped,
         score_seconds=score_seconds,
-        group_seconds=group_seconds,
-    )
-
-
-def _stopped(
-    model: TopicModel | None, rebuilt: bool, scored: int, score_seconds: float
-) -> RefreshReport:
-    """The report of a refresh `should_stop` ended before its stories were regrouped."""
-    return RefreshReport(
-        fingerprint=None if model is None else model.fingerprint,
-        rebuilt=rebuilt,
-        scored=scored,
-        stories=0,
-        storied_items=0,
-        grouped=0,
-        score_seconds=score_seconds,
-        group_seconds=0.0,
-        stopped=True,
+        group_seconds=time.perf_counter() - started,
+        rescore_left=rescore_left,
+        stopped=stopped,
     )

@@ -331,6 +331,44 @@ def _apply_v7(db: sqlite3.Connection) -> None:
     )
 
 
+_V8 = """
+CREATE INDEX IF NOT EXISTS items_ungrouped ON items (sort_date, id) WHERE grouped = 0;
+CREATE INDEX IF NOT EXISTS items_unscored ON items (id) WHERE score IS NULL;
+CREATE TABLE IF NOT EXISTS story_postings (
+    term      TEXT NOT NULL,
+    day       INTEGER NOT NULL,
+    item_id   INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    source_id INTEGER NOT NULL,
+    weight    REAL NOT NULL,
+    PRIMARY KEY (term, day, item_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS story_postings_by_item ON story_postings (item_id);
+UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL;
+DELETE FROM stories;
+"""
+
+
+def _apply_v8(db: sqlite3.Connection) -> None:
+    """Stories kept up to date item by item.
+
+    A queue of items waiting to be grouped (`grouped = 0`, the default for every new row, so
+    every writer enqueues by inserting); an index of each grouped item's key terms by day
+    (`story_postings`: a new item finds the reports it may share a story with through its rare
+    terms within the story window, never by reading the whole store); each story's centroid
+    (what it is about, so a report that shares only a place with it stays out); a queue of
+    items waiting for a score. Existing items wait to be grouped once, into new stories (the
+    old grouping compared every pair and kept no index).
+    """
+    for table, column, declaration in (
+        ("items", "grouped", "INTEGER NOT NULL DEFAULT 0"),
+        ("stories", "centroid", "TEXT"),
+    ):
+        if not any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})")):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    for statement in _split(_V8):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
@@ -339,6 +377,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v5,
     _apply_v6,
     _apply_v7,
+    _apply_v8,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 

@@ -1,41 +1,169 @@
-"""Topic data: relevance scores, stories, and the texts they are computed from."""
+"""Topic data: relevance scores and their queues, the story index, stories, and texts."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from reader.models import ItemFilter, SortOrder, Story
+from reader.models import (
+    ItemFilter,
+    SortOrder,
+    Story,
+    StoryCandidate,
+    StoryCentroid,
+    StoryChanges,
+    StoryLead,
+)
 from reader.store.sqlite._base import pack_list
 from reader.store.sqlite._db import to_db
 from reader.store.sqlite.items import ItemsMixin
 
+_TEXT = (
+    "coalesce(i.title, '') || char(10) || coalesce(i.summary, '') || char(10)"
+    " || coalesce(i.text, '')"
+)
+_DAY = "CAST(julianday(substr(i.sort_date, 1, 10)) - 2440587.5 AS INTEGER)"
+"""An item's day number (days since 1970-01-01) from its sort date (ISO text, UTC)."""
+
+_CHUNK = 500
+"""Parameters per statement, well under SQLite's limit."""
+
 
 class TopicMixin(ItemsMixin):
+    # -- scores ----------------------------------------------------------------------------
+
     def set_scores(self, scores: Mapping[int, tuple[float, Sequence[str]]]) -> None:
         rows = [(float(s), pack_list(list(t)), int(i)) for i, (s, t) in scores.items()]
         with self._db.write() as conn:
             conn.executemany("UPDATE items SET score = ?, score_terms = ? WHERE id = ?", rows)
 
+    def unscored_item_ids(self, *, limit: int) -> list[int]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT id FROM items WHERE score IS NULL ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def item_ids_after(self, after: int, *, limit: int) -> list[int]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def get_texts(
-        self, *, ids: Sequence[int] | None = None, since: datetime | None = None
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        max_chars: int | None = None,
     ) -> list[tuple[int, str]]:
-        sql = (
-            "SELECT id, coalesce(title, '') || char(10) || coalesce(summary, '') || char(10)"
-            " || coalesce(text, '') FROM items"
-        )
+        text = _TEXT if max_chars is None else f"substr({_TEXT}, 1, {int(max_chars)})"
         clauses: list[str] = []
         params: list[object] = []
-        if ids is not None:
-            clauses.append(f"id IN ({','.join('?' * len(ids))})" if ids else "0")
-            params += list(ids)
         if since is not None:
-            clauses.append("sort_date >= ?")
+            clauses.append("i.sort_date >= ?")
             params.append(to_db(since))
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        where = (" AND " + " AND ".join(clauses)) if clauses else ""
+        sql = f"SELECT i.id, {text} FROM items i WHERE 1{where}"
         with self._db.read() as conn:
-            return [(int(r[0]), str(r[1])) for r in conn.execute(sql + " ORDER BY id", params)]
+            if ids is None:
+                rows = conn.execute(sql + " ORDER BY i.id", params).fetchall()
+            else:
+                rows = []
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = list(ids[start : start + _CHUNK])
+                    marks = ",".join("?" * len(chunk))
+                    rows += conn.execute(
+                        f"{sql} AND i.id IN ({marks})", [*params, *chunk]
+                    ).fetchall()
+                rows.sort()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def sample_texts(self, *, limit: int, max_chars: int) -> list[str]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT substr({_TEXT}, 1, ?) FROM items i ORDER BY i.id DESC LIMIT ?",
+                (max_chars, limit),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    # -- the story queue and index ---------------------------------------------------------
+
+    def ungrouped_leads(self, *, limit: int, max_chars: int) -> list[StoryLead]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT i.id, i.source_id, {_DAY}, substr({_TEXT}, 1, ?) FROM items i"
+                " WHERE i.grouped = 0 ORDER BY i.sort_date, i.id LIMIT ?",
+                (max_chars, limit),
+            ).fetchall()
+        return [StoryLead(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
+
+    def count_ungrouped(self) -> int:
+        with self._db.read() as conn:
+            return int(conn.execute("SELECT count(*) FROM items WHERE grouped = 0").fetchone()[0])
+
+    def story_candidates(
+        self, keys: Sequence[tuple[int, int, int, str, float]], *, story_days: int, floor: float
+    ) -> list[StoryCandidate]:
+        if not keys:
+            return []
+        with self._db.read() as conn:
+            # The dot products are summed by SQLite over the index: a batch's candidates cost
+            # one join, whatever the size of the store. Reports of the item's own source are
+            # not candidates: a feed's boilerplate must not make its items one story, and the
+            # cost would grow with the feed.
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS story_batch"
+                " (lead INTEGER, source INTEGER, day INTEGER, term TEXT, weight REAL)"
+            )
+            conn.execute("DELETE FROM temp.story_batch")
+            conn.executemany("INSERT INTO temp.story_batch VALUES (?, ?, ?, ?, ?)", keys)
+            try:
+                # Items are read only for the pairs that pass (their rows are wide).
+                rows = conn.execute(
+                    "SELECT c.lead, c.item_id, i.source_id, c.day, c.similarity, i.story_id"
+                    " FROM (SELECT b.lead, p.item_id, p.day, sum(b.weight * p.weight) AS similarity"
+                    "  FROM temp.story_batch b JOIN story_postings p"
+                    "   ON p.term = b.term AND p.day BETWEEN b.day - ? AND b.day + ?"
+                    "  WHERE p.source_id != b.source"
+                    "  GROUP BY b.lead, p.item_id HAVING similarity >= ?) c"
+                    " JOIN items i ON i.id = c.item_id",
+                    (story_days, story_days, floor),
+                ).fetchall()
+            finally:
+                conn.execute("DELETE FROM temp.story_batch")
+        return list(map(StoryCandidate._make, rows))
+
+    def story_centroids(self, story_ids: Sequence[int]) -> dict[int, StoryCentroid]:
+        found: dict[int, StoryCentroid] = {}
+        unique = sorted(set(story_ids))
+        with self._db.read() as conn:
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                rows = conn.execute(
+                    f"SELECT id, centroid FROM stories WHERE id IN ({','.join('?' * len(chunk))})"
+                    " AND centroid IS NOT NULL",
+                    chunk,
+                ).fetchall()
+                for story_id, document in rows:
+                    found[int(story_id)] = _centroid_from_db(str(document))
+        return found
+
+    def apply_story_changes(self, changes: StoryChanges) -> dict[int, int]:
+        with self._db.write() as conn:
+            return _apply_story_changes(conn, changes)
+
+    def reset_stories(self) -> int:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM story_postings")
+            conn.execute("UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL")
+            conn.execute("DELETE FROM stories")
+            return int(conn.execute("UPDATE items SET grouped = 0").rowcount)
+
+    # -- stories ---------------------------------------------------------------------------
 
     def set_stories(self, stories: Sequence[tuple[str, Sequence[int]]]) -> None:
         with self._db.write() as conn:
@@ -65,3 +193,51 @@ class TopicMixin(ItemsMixin):
             items = self.get_items(ItemFilter(story_id=int(story_id)), sort=SortOrder.RELEVANCE)
             stories.append(Story(id=int(story_id), title=str(title), items=tuple(items)))
         return stories
+
+
+def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dict[int, int]:
+    """Write one grouping batch; return the ids given to `changes.new_stories`, by position."""
+    for kept, merged in changes.merges:
+        conn.execute("UPDATE items SET story_id = ? WHERE story_id = ?", (kept, merged))
+        conn.execute("DELETE FROM stories WHERE id = ?", (merged,))
+    conn.executemany(
+        "UPDATE items SET story_id = ? WHERE id = ?", [(s, i) for i, s in changes.joins]
+    )
+    conn.executemany(
+        "UPDATE stories SET centroid = ? WHERE id = ?",
+        [(_centroid_to_db(c), story_id) for story_id, c in changes.centroids],
+    )
+    created: dict[int, int] = {}
+    for position, (title, item_ids, centroid) in enumerate(changes.new_stories):
+        cursor = conn.execute(
+            "INSERT INTO stories (title, centroid) VALUES (?, ?)",
+            (title, _centroid_to_db(centroid)),
+        )
+        story_id = int(cursor.lastrowid or 0)
+        created[position] = story_id
+        conn.executemany(
+            "UPDATE items SET story_id = ? WHERE id = ?", [(story_id, i) for i in item_ids]
+        )
+    conn.executemany(
+        "INSERT OR REPLACE INTO story_postings (item_id, source_id, day, term, weight)"
+        " VALUES (?, ?, ?, ?, ?)",
+        changes.postings,
+    )
+    for start in range(0, len(changes.grouped), _CHUNK):
+        chunk = changes.grouped[start : start + _CHUNK]
+        conn.execute(
+            f"UPDATE items SET grouped = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        )
+    return created
+
+
+def _centroid_to_db(centroid: StoryCentroid) -> str:
+    return json.dumps([centroid.size, centroid.weights], ensure_ascii=False, separators=(",", ":"))
+
+
+def _centroid_from_db(document: str) -> StoryCentroid:
+    try:
+        size, weights = json.loads(document)
+        return StoryCentroid(int(size), tuple((str(t), float(w)) for t, w in weights))
+    except (ValueError, TypeError):
+        return StoryCentroid(0, ())
