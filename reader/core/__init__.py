@@ -37,7 +37,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name == "RefreshReport":  # the topic package loads scikit-learn: only on demand
+    if name == "RefreshReport":  # the topic package: only on demand
         from reader.topic.refresh import RefreshReport
 
         return RefreshReport

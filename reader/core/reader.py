@@ -245,13 +245,14 @@ class Reader:
     def refresh_topic(
         self, *, force: bool = False, should_stop: Callable[[], bool] | None = None
     ) -> RefreshReport:
-        """Bring scores and stories up to date with the seeds, settings and items.
+        """Work the topic's queues: score what is unscored, go on re-scoring after a profile
+        change, group what waits to be grouped (the cost follows the new items).
 
-        `force` re-scores everything and regroups the whole history. `should_stop` is asked
-        between batches (a stopped refresh goes on next time). A `[topic]` phrase that can
-        never match is a `ConfigError`.
+        `force` relearns the statistics, re-scores everything and regroups the whole history.
+        `should_stop` is asked between batches (what is done stays done). A `[topic]` phrase
+        that can never match is a `ConfigError`.
         """
-        from reader.topic import refresh_topic  # scikit-learn loads only when it is needed
+        from reader.topic import refresh_topic
 
         return refresh_topic(self._store, self.settings, force=force, should_stop=should_stop)
 

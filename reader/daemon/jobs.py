@@ -10,11 +10,9 @@ from reader.daemon.app import PeriodicJob
 
 
 def topic_refresh_jobs(reader: Reader) -> list[PeriodicJob]:
-    """Re-score when the topic profile changes, and regroup recent items into stories.
-
-    New items are scored as they are stored (the daemon's updates score them); this job
-    catches profile changes (new seeds, new keywords) and groups what arrived into stories.
-    """
+    """Work the topic's queues on a timer: group what arrived into stories, score what the
+    updates could not, and re-score in batches after the profile changes (new seeds, new
+    keywords). No whole-store pass: each run costs what changed since the last."""
     every = reader.settings.topic.refresh_every
     if every <= 0:
         return []

@@ -146,12 +146,12 @@ class Idf:
         }
         return cls(table, math.log((count + 1) / 2) + 1.0, count)
 
-    def common(self, term: str, share: float) -> bool:
-        """True when at least `share` of the sample items use the term (never for small
-        samples, whose shares say little)."""
+    def common_below(self, share: float) -> float:
+        """The IDF at or below which a term is used by at least `share` of the sample items
+        (0.0, so no term, for small samples: their shares say little)."""
         if self.documents < MIN_BACKGROUND:
-            return False
-        return self(term) <= math.log((self.documents + 1) / (share * self.documents + 1)) + 1.0
+            return 0.0
+        return math.log((self.documents + 1) / (share * self.documents + 1)) + 1.0
 
     def __call__(self, term: str) -> float:
         return self.table.get(term, self.unseen)
@@ -303,9 +303,29 @@ class TopicModel:
     # -- scoring -------------------------------------------------------------------------
 
     def _raw(self, vector: dict[str, float]) -> tuple[float, list[tuple[float, str]]]:
-        """Cosine with the profile, and each matched term's contribution."""
+        """Cosine of a unit vector with the profile, and each matched term's contribution."""
         weights = self._weights
         parts = [(v * weights[t], t) for t, v in vector.items() if t in weights]
+        return sum(p for p, _ in parts), parts
+
+    def _raw_counts(self, counts: Counter[str]) -> tuple[float, list[tuple[float, str]]]:
+        """`_raw` of `unit_vector(counts)` in one pass, without building the vector (this is
+        the scoring loop: most terms occur once, and most are not in the profile)."""
+        table, unseen, weights = self._idf.table, self._idf.unseen, self._weights
+        norm = 0.0
+        parts: list[tuple[float, str]] = []
+        for term, n in counts.items():
+            weight = table.get(term, unseen)
+            if n > 1:
+                weight *= 1.0 + math.log(n)
+            norm += weight * weight
+            profile = weights.get(term)
+            if profile is not None:
+                parts.append((weight * profile, term))
+        if not parts or norm <= 0:
+            return 0.0, []
+        scale = 1.0 / math.sqrt(norm)
+        parts = [(p * scale, t) for p, t in parts]
         return sum(p for p, _ in parts), parts
 
     def score(self, texts: Sequence[str]) -> list[tuple[float, tuple[str, ...]]]:
@@ -316,7 +336,7 @@ class TopicModel:
         results: list[tuple[float, tuple[str, ...]]] = []
         for text in texts:
             counts = _counts(text)
-            raw, parts = self._raw(unit_vector(counts, self._idf))
+            raw, parts = self._raw_counts(counts)
             value = raw / (raw + self._half_point) if raw > 0 else 0.0
             excluded = [t for t in self._exclude if t in counts]
             value *= EXCLUDE_FACTOR ** len(excluded)

@@ -134,15 +134,14 @@ def lead_terms(text: str) -> dict[str, float]:
 
 def key_vector(text: str, idf: Idf) -> Vector:
     """The item's `KEY_TERMS` strongest lead terms, TF-IDF weighted, scaled to unit length."""
-    counts = lead_terms(text)
-    weights = sorted(
-        (
-            (term, (1.0 + math.log(n)) * idf(term))
-            for term, n in counts.items()
-            if not idf.common(term, COMMON_SHARE)
-        ),
-        key=lambda p: (-p[1], p[0]),
-    )[:KEY_TERMS]
+    common = idf.common_below(COMMON_SHARE)
+    table, unseen = idf.table, idf.unseen
+    weighted = []
+    for term, n in lead_terms(text).items():
+        weight = table.get(term, unseen)
+        if weight > common:
+            weighted.append((term, (1.0 + math.log(n)) * weight))
+    weights = sorted(weighted, key=lambda p: (-p[1], p[0]))[:KEY_TERMS]
     norm = math.sqrt(sum(w * w for _, w in weights))
     return {term: w / norm for term, w in weights} if norm else {}
 

@@ -69,13 +69,28 @@ _STOP = {
 # fmt: on
 
 
+_FOLDED: dict[int, str] = {}
+"""Each non-ASCII character met so far, folded (filled as texts come: a few hundred entries)."""
+
+
+def _fold_char(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
     """Lower case with accents removed: "Zürich" -> "zurich", "Macron’s" -> "macron’s"."""
     lowered = text.lower()
     if lowered.isascii():
         return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    for char in set(lowered):
+        if ord(char) > 127:
+            folded = _FOLDED.get(ord(char))
+            if folded is None:
+                folded = _FOLDED[ord(char)] = _fold_char(char)
+            if folded != char:  # most are not (quotes, dashes, other scripts)
+                lowered = lowered.replace(char, folded)
+    return lowered
 
 
 STOP_BY_LANGUAGE: dict[str, frozenset[str]] = {

@@ -214,7 +214,34 @@ def _apply_v3(conn: psycopg.Connection) -> None:
     conn.execute(_V3)
 
 
-MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3]
+
+_V4 = """
+ALTER TABLE items ADD COLUMN grouped boolean NOT NULL DEFAULT false;
+CREATE INDEX items_ungrouped ON items (sort_date, id) WHERE NOT grouped;
+CREATE INDEX items_unscored ON items (id) WHERE score IS NULL;
+ALTER TABLE stories ADD COLUMN centroid text;
+CREATE TABLE story_postings (
+    term      text NOT NULL,
+    day       integer NOT NULL,
+    item_id   bigint NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    source_id bigint NOT NULL,
+    weight    double precision NOT NULL,
+    PRIMARY KEY (term, day, item_id)
+);
+CREATE INDEX story_postings_by_item ON story_postings (item_id);
+UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL;
+DELETE FROM stories;
+"""
+
+
+def _apply_v4(conn: psycopg.Connection) -> None:
+    """Stories kept up to date item by item, as SQLite's schema version 8 (see there): the
+    queue of items waiting to be grouped, the story index by day, story centroids, and the
+    queue of items waiting for a score."""
+    conn.execute(_V4)
+
+
+MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

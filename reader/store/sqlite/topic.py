@@ -110,31 +110,27 @@ class TopicMixin(ItemsMixin):
     ) -> list[StoryCandidate]:
         if not keys:
             return []
+        # The batch's keys travel as one JSON array, unpacked by SQLite (no temporary table to
+        # fill row by row).
+        document = json.dumps(keys, ensure_ascii=False, separators=(",", ":"))
         with self._db.read() as conn:
             # The dot products are summed by SQLite over the index: a batch's candidates cost
             # one join, whatever the size of the store. Reports of the item's own source are
             # not candidates: a feed's boilerplate must not make its items one story, and the
-            # cost would grow with the feed.
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS story_batch"
-                " (lead INTEGER, source INTEGER, day INTEGER, term TEXT, weight REAL)"
-            )
-            conn.execute("DELETE FROM temp.story_batch")
-            conn.executemany("INSERT INTO temp.story_batch VALUES (?, ?, ?, ?, ?)", keys)
-            try:
-                # Items are read only for the pairs that pass (their rows are wide).
-                rows = conn.execute(
-                    "SELECT c.lead, c.item_id, i.source_id, c.day, c.similarity, i.story_id"
-                    " FROM (SELECT b.lead, p.item_id, p.day, sum(b.weight * p.weight) AS similarity"
-                    "  FROM temp.story_batch b JOIN story_postings p"
-                    "   ON p.term = b.term AND p.day BETWEEN b.day - ? AND b.day + ?"
-                    "  WHERE p.source_id != b.source"
-                    "  GROUP BY b.lead, p.item_id HAVING similarity >= ?) c"
-                    " JOIN items i ON i.id = c.item_id",
-                    (story_days, story_days, floor),
-                ).fetchall()
-            finally:
-                conn.execute("DELETE FROM temp.story_batch")
+            # cost would grow with the feed. Items are read only for the pairs that pass.
+            rows = conn.execute(
+                "WITH b (lead, source, day, term, weight) AS ("
+                " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
+                " FROM json_each(?))"
+                " SELECT c.lead, c.item_id, i.source_id, c.day, c.similarity, i.story_id"
+                " FROM (SELECT b.lead, p.item_id, p.day, sum(b.weight * p.weight) AS similarity"
+                "  FROM b JOIN story_postings p"
+                "   ON p.term = b.term AND p.day BETWEEN b.day - ? AND b.day + ?"
+                "  WHERE p.source_id != b.source"
+                "  GROUP BY b.lead, p.item_id HAVING similarity >= ?) c"
+                " JOIN items i ON i.id = c.item_id",
+                (document, story_days, story_days, floor),
+            ).fetchall()
         return list(map(StoryCandidate._make, rows))
 
     def story_centroids(self, story_ids: Sequence[int]) -> dict[int, StoryCentroid]:
@@ -218,10 +214,11 @@ def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dic
         conn.executemany(
             "UPDATE items SET story_id = ? WHERE id = ?", [(story_id, i) for i in item_ids]
         )
+    # In index order: the B-tree is written page by page instead of all over.
     conn.executemany(
         "INSERT OR REPLACE INTO story_postings (item_id, source_id, day, term, weight)"
         " VALUES (?, ?, ?, ?, ?)",
-        changes.postings,
+        sorted(changes.postings, key=lambda p: (p[3], p[2], p[0])),
     )
     for start in range(0, len(changes.grouped), _CHUNK):
         chunk = changes.grouped[start : start + _CHUNK]
