@@ -215,10 +215,13 @@ def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dic
             "UPDATE items SET story_id = ? WHERE id = ?", [(story_id, i) for i in item_ids]
         )
     # In index order: the B-tree is written page by page instead of all over.
+    postings: list[tuple[int, int, int, str, float]] = sorted(
+        changes.postings, key=lambda p: (p[3], p[2], p[0])
+    )
     conn.executemany(
         "INSERT OR REPLACE INTO story_postings (item_id, source_id, day, term, weight)"
         " VALUES (?, ?, ?, ?, ?)",
-        sorted(changes.postings, key=lambda p: (p[3], p[2], p[0])),
+        postings,
     )
     for start in range(0, len(changes.grouped), _CHUNK):
         chunk = changes.grouped[start : start + _CHUNK]
