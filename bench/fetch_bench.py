@@ -193,6 +193,54 @@ def run_newsboat(workdir: Path, urls: list[str], authorities: list[str]) -> list
     return runs
 
 
+_READER_LIBRARY = """
+import json, sys
+from reader import make_reader
+reader = make_reader(sys.argv[1])
+if sys.argv[2] == "add":
+    for url in open(sys.argv[3]).read().split():
+        reader.add_feed(url, exist_ok=True)
+else:
+    reader.update_feeds(workers=20)
+    print(json.dumps({"entries": reader.get_entry_counts().total}))
+"""
+"""The anchor's whole command: the `reader` library (PyPI) updating every feed, 20 workers."""
+
+
+def run_reader_library(
+    workdir: Path, urls: list[str], authorities: list[str], venv: Path
+) -> list[Run]:
+    """The `reader` library's first and all-304 updates, each a whole process, run from a
+    folder outside our checkout (our package has the same name)."""
+    home = workdir / "reader-library"
+    home.mkdir()
+    script = home / "update.py"
+    script.write_text(_READER_LIBRARY)
+    (home / "urls.txt").write_text("\n".join(urls))
+    python = str(venv / "bin" / "python")
+    db = str(home / "reader.sqlite")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([python, str(script), db, "add", str(home / "urls.txt")], cwd=home, check=True)
+    runs = []
+    before = 0
+    for name in ("reader lib: first update", "reader lib: all-304"):
+        farm_stats(authorities[0], reset=True)
+        seconds, tree_mb, process_mb, output = timed([python, str(script), db, "update"], env, home)
+        total = int(json.loads(output)["entries"])
+        runs.append(
+            Run(
+                name,
+                seconds,
+                total - before,
+                tree_mb,
+                process_mb,
+                farm_stats(authorities[0], reset=False),
+            )
+        )
+        before = total
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Fetch benchmark against Newsboat.")
     parser.add_argument("--feeds", type=int, default=500)
@@ -206,6 +254,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="alternate ours and Newsboat this many times"
+    )
+    parser.add_argument(
+        "--anchor-reader",
+        type=Path,
+        default=os.environ.get("READER_ANCHOR_VENV"),
+        help="a virtualenv with the `reader` library from PyPI (or READER_ANCHOR_VENV):"
+        " its updates run in the same rounds",
     )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -247,6 +302,8 @@ def main() -> None:
                 runs = run_ours(round_dir, urls, authorities, via_cli=args.via_cli)
                 if with_newsboat:
                     runs += run_newsboat(round_dir, urls, authorities)
+                if args.anchor_reader is not None:
+                    runs += run_reader_library(round_dir, urls, authorities, args.anchor_reader)
                 rounds.append(runs)
         finally:
             if farm.stdin is not None:
@@ -269,7 +326,22 @@ def report(rounds: list[list[Run]]) -> None:
                 f"{run.name:<26} {run.seconds:>7.2f} {run.items:>7} {run.items_per_second:>9.0f}"
                 f" {run.tree_peak_mb:>8.1f} {run.process_peak_mb:>8.1f}  {run.statuses}"
             )
-    if all(len(runs) == 5 for runs in rounds):
+    names = [{run.name: run for run in runs} for runs in rounds]
+
+    def median(name: str, value: Callable[[Run], float]) -> float:
+        return statistics.median(value(by_name[name]) for by_name in names)
+
+    if all("reader lib: first update" in by_name for by_name in names):
+        ours_first, ours_304 = "reader: first update", "reader: all-304 update"
+        first = median(ours_first, lambda r: r.items_per_second) / median(
+            "reader lib: first update", lambda r: r.items_per_second
+        )
+        print(f"first update, items/s ours / reader library: {first:.2f}x (target >= 5)")
+        wall = median("reader lib: all-304", lambda r: r.seconds) / median(
+            ours_304, lambda r: r.seconds
+        )
+        print(f"all-304 update, wall time reader library / ours: {wall:.2f}x (target >= 1)")
+    if all(len(runs) >= 5 for runs in rounds):
         # Per position: ours first, ours 304, newsboat first, newsboat warm-up, newsboat 304.
         def median_of(position: int, value: Callable[[Run], float]) -> float:
             return statistics.median(value(runs[position]) for runs in rounds)
