@@ -214,7 +214,6 @@ def _apply_v3(conn: psycopg.Connection) -> None:
     conn.execute(_V3)
 
 
-
 _V4 = """
 ALTER TABLE items ADD COLUMN grouped boolean NOT NULL DEFAULT false;
 CREATE INDEX items_ungrouped ON items (sort_date, id) WHERE NOT grouped;

@@ -28,8 +28,12 @@ from reader.store.postgres.items import ItemsMixin
 _TEXT = (
     "coalesce(i.title, '') || chr(10) || coalesce(i.summary, '') || chr(10) || coalesce(i.text, '')"
 )
-_DAY = "((i.sort_date AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
-"""An item's day number (days since 1970-01-01, UTC) from its sort date."""
+_DAY = (
+    "((coalesce(i.published, i.updated, i.first_seen) AT TIME ZONE 'UTC')::date"
+    " - DATE '1970-01-01')"
+)
+"""An item's day number (days since 1970-01-01, UTC): its own date, else when it was first
+seen (not its sort date, which places an undated item among its feed's backlog)."""
 
 
 class TopicMixin(ItemsMixin):

@@ -24,8 +24,12 @@ _TEXT = (
     "coalesce(i.title, '') || char(10) || coalesce(i.summary, '') || char(10)"
     " || coalesce(i.text, '')"
 )
-_DAY = "CAST(julianday(substr(i.sort_date, 1, 10)) - 2440587.5 AS INTEGER)"
-"""An item's day number (days since 1970-01-01) from its sort date (ISO text, UTC)."""
+_DAY = (
+    "CAST(julianday(substr(coalesce(i.published, i.updated, i.first_seen), 1, 10))"
+    " - 2440587.5 AS INTEGER)"
+)
+"""An item's day number (days since 1970-01-01): its own date, else when it was first seen
+(not its sort date, which places an undated item among its feed's backlog)."""
 
 _CHUNK = 500
 """Parameters per statement, well under SQLite's limit."""
