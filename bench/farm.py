@@ -1,9 +1,11 @@
-"""A loopback feed farm for benchmarks: N feeds x K realistic news items over 127.0.0.1-8.
+"""A loopback feed farm for benchmarks: N feeds x K realistic news items over 127.0.0.x.
 
-Feeds are spread round-robin over eight loopback addresses, so per-host limits are met as
-users meet them (many feeds, a few hosts). Every response waits `latency` ms first. Feeds carry
-an ETag and Last-Modified and answer 304 to a matching conditional request; gzip is served when
-asked for. `GET /stats` returns request counts by status (JSON); `/stats?reset=1` zeroes them.
+Feeds are spread round-robin over `--hosts` loopback addresses (eight by default), so per-host
+limits are met as users meet them (many feeds, a few hosts). Every response waits `latency` ms
+first. Feeds carry an ETag and Last-Modified and answer 304 to a matching conditional request;
+gzip is served when asked for. `GET /stats` returns request counts by status (JSON);
+`/stats?feeds=1` adds the requests per feed index (to count duplicate fetches);
+`/stats?reset=1` zeroes them.
 
 Run: ``python -m bench.farm --feeds 500 --items 50 --latency 50 --urls-file urls.txt``. It
 prints ``ready`` once listening and stops by itself after `--lifetime` seconds or when its
@@ -27,6 +29,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 HOSTS = tuple(f"127.0.0.{n}" for n in range(1, 9))
+
+
+def loopback_hosts(count: int) -> tuple[str, ...]:
+    """The first `count` loopback addresses from 127.0.0.1."""
+    return tuple(f"127.0.0.{n}" for n in range(1, count + 1))
+
 
 _VOCABULARY = (
     "NATO alliance Japan China Beijing Tokyo Indo-Pacific partnership security defence summit"
@@ -85,6 +93,7 @@ class Farm:
         self.items = items
         self.latency = latency
         self.stats: Counter[str] = Counter()
+        self.per_feed: Counter[int] = Counter()
         self._cache: dict[int, tuple[bytes, bytes, str]] = {}
         self.last_modified = format_datetime(datetime(2026, 11, 1, tzinfo=UTC), usegmt=True)
 
@@ -124,15 +133,20 @@ class Farm:
     def respond(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         path, _, query = target.partition("?")
         if path == "/stats":
-            document = json.dumps(dict(self.stats)).encode()
-            if query == "reset=1":
+            counts: dict[str, object] = dict(self.stats)
+            if "feeds=1" in query:
+                counts["feeds"] = {str(k): v for k, v in self.per_feed.items()}
+            document = json.dumps(counts).encode()
+            if "reset=1" in query:
                 self.stats.clear()
+                self.per_feed.clear()
             return 200, {"Content-Type": "application/json"}, document
         name = path.rsplit("/", 1)[-1].removesuffix(".xml")
         if not path.startswith("/feed/") or not name.isdigit() or int(name) >= self.feeds:
             self.stats["404"] += 1
             return 404, {}, b""
         plain, zipped, etag = self.body(int(name))
+        self.per_feed[int(name)] += 1
         validators = {"ETag": etag, "Last-Modified": self.last_modified}
         if headers.get("if-none-match") == etag or (
             "if-none-match" not in headers
@@ -149,9 +163,10 @@ class Farm:
 
 
 def feed_urls(ports: dict[str, int], feeds: int) -> list[str]:
-    """Feed i lives on loopback address i mod 8."""
+    """Feed i lives on loopback address i mod the number of hosts."""
+    hosts = list(ports)
     return [
-        f"http://{HOSTS[i % len(HOSTS)]}:{ports[HOSTS[i % len(HOSTS)]]}/feed/{i}.xml"
+        f"http://{hosts[i % len(hosts)]}:{ports[hosts[i % len(hosts)]]}/feed/{i}.xml"
         for i in range(feeds)
     ]
 
@@ -162,7 +177,7 @@ async def serve(args: argparse.Namespace) -> None:
         farm.body(index)
     servers = []
     ports: dict[str, int] = {}
-    for host in HOSTS:
+    for host in loopback_hosts(args.hosts):
         server = await asyncio.start_server(farm.handle, host, 0, backlog=1024)
         ports[host] = server.sockets[0].getsockname()[1]
         servers.append(server)
@@ -180,6 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--hosts", type=int, default=len(HOSTS), help="loopback addresses")
     parser.add_argument("--latency", type=float, default=50.0, help="ms before each response")
     parser.add_argument("--urls-file", required=True, help="where to write the feed URLs")
     parser.add_argument("--lifetime", type=float, default=900.0, help="stop after this many s")

@@ -137,6 +137,9 @@ class ScheduleSettings:
     """Most feeds handed to one update by the dispatcher."""
     max_backoff: int = 86400
     """Longest wait after repeated errors."""
+    lease: int = 120
+    """Seconds a daemon holds the feeds it took; renewed while it lives, so other daemons on
+    the same PostgreSQL database take them only after it stops or dies."""
 
 
 @dataclass(frozen=True)

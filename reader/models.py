@@ -407,6 +407,24 @@ class Story:
 
 
 @dataclass(frozen=True)
+class DaemonInfo:
+    """A daemon attached to the store, as `reader status` lists it."""
+
+    holder: str
+    """Its unique name in leases: host, PID and a random token."""
+    host: str
+    """The machine it runs on."""
+    pid: int
+    """Its process id there."""
+    started: datetime
+    """When it started."""
+    last_beat: datetime
+    """When it last said it was alive (and renewed its leases)."""
+    leases: int = 0
+    """Feeds it holds now: claimed, not yet written back."""
+
+
+@dataclass(frozen=True)
 class StoreStats:
     """Counts for `reader status`."""
 

@@ -94,6 +94,17 @@ def status(app: AppContext, as_json: bool, next_count: int) -> None:
             },
             "items": {"total": stats.items, "unread": stats.unread},
             "last_update": iso(stats.last_update),
+            "daemons": [
+                {
+                    "host": d.host,
+                    "pid": d.pid,
+                    "holder": d.holder,
+                    "started": iso(d.started),
+                    "last_beat": iso(d.last_beat),
+                    "leases": d.leases,
+                }
+                for d in state.daemons
+            ],
             "next_checks": [
                 {
                     "url": feed.url,
@@ -105,7 +116,14 @@ def status(app: AppContext, as_json: bool, next_count: int) -> None:
         }
         emit_json(document)
         return
-    if pid is None:
+    if state.shared:
+        click.echo(f"daemons: {len(state.daemons)} attached")
+        for d in state.daemons:
+            leases = f"{d.leases} lease" + ("" if d.leases == 1 else "s")
+            click.echo(
+                f"  {safe(d.host)}  {d.pid}  last beat {_relative(d.last_beat - now)}  {leases}"
+            )
+    elif pid is None:
         click.echo("daemon: not running")
     else:
         click.echo(f"daemon: running (PID {pid})" if pid else "daemon: starting")

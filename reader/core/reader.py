@@ -10,8 +10,12 @@ new front end changes one place.
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import socket
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -23,6 +27,7 @@ from reader.core.retention import prune_old_items
 from reader.core.session import UpdateSession
 from reader.exceptions import OPMLError, SeedFileError, StorageError
 from reader.models import (
+    DaemonInfo,
     Feed,
     FeedRemoval,
     FeedResult,
@@ -380,6 +385,52 @@ class Reader:
             raise StorageError("reader db migrate copies an SQLite store: name its file with --db")
         return copy_to_postgres(path, target_url, on_table=on_table)
 
+    # -- several daemons on one database -------------------------------------------------------
+
+    def daemon_identity(self) -> DaemonInfo:
+        """Who this process is among the daemons: host, PID and a token (PIDs repeat)."""
+        now = utc_now().replace(microsecond=0)
+        host, pid = socket.gethostname(), os.getpid()
+        holder = f"{host}:{pid}:{secrets.token_hex(3)}"
+        return DaemonInfo(holder=holder, host=host, pid=pid, started=now, last_beat=now)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=max(self.settings.schedule.lease, 1))
+
+    def claim_due_feeds(
+        self, holder: str, now: datetime | None = None, *, limit: int
+    ) -> list[Feed]:
+        """Due feeds for the daemon `holder` to update, leased to it (see `Store`)."""
+        return self._store.claim_due_feeds(
+            now or utc_now(), holder=holder, limit=limit, lease=self.lease
+        )
+
+    def release_leases(self, holder: str, feeds: Sequence[Feed]) -> None:
+        """The daemon is done with `feeds`: any lease a failed write left ends now."""
+        self._store.release_leases(holder, [f.id for f in feeds])
+
+    def daemon_beat(self, daemon: DaemonInfo) -> None:
+        """The daemon is alive: listed, and its leases renewed."""
+        self._store.renew_daemon(daemon, lease=self.lease)
+
+    def daemon_leave(self, holder: str) -> None:
+        """The daemon stops: its leases end (others take its feeds at once), unlisted."""
+        self._store.release_daemon(holder)
+
+    def exclusive(self, name: str) -> AbstractContextManager[bool]:
+        """A job that must run on one daemon at a time runs inside this when it yields True."""
+        return self._store.exclusive(name)
+
+    def daemons(self) -> tuple[DaemonInfo, ...]:
+        """The daemons attached; on a file, only the one that holds its lock."""
+        listed = tuple(self._store.get_daemons())
+        path = database_file(self.location) if self.location is not None else None
+        if path is None:
+            return listed
+        pid = daemon_pid(path)
+        return tuple(d for d in listed if d.pid == pid) if pid else ()
+
     def daemon_lock(self) -> DaemonLock | None:
         """The lock that makes one daemon per database file; None for a database server,
         which several daemons may share."""
@@ -400,4 +451,6 @@ class Reader:
             stats=self._store.stats(now),
             next_checks=tuple(self.get_scheduled_feeds(limit=next_checks) if next_checks else ()),
             now=now,
+            daemons=self.daemons(),
+            shared=self.location is not None and database_file(self.location) is None,
         )

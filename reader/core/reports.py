@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.models import Feed, StoreStats
+from reader.models import DaemonInfo, Feed, StoreStats
 from reader.sources.opml import OPMLImportReport
 from reader.sources.seeds import SeedImportReport
 
@@ -61,3 +61,7 @@ class Status:
     """The next feeds to fall due, soonest first."""
     now: datetime
     """When the status was taken."""
+    daemons: tuple[DaemonInfo, ...] = ()
+    """Every daemon attached (on a database server; on a file, the one holding its lock)."""
+    shared: bool = False
+    """The store is a database server that several daemons may share."""

@@ -35,7 +35,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from reader.core import Reader, UpdateSession
-from reader.exceptions import DatabaseError
+from reader.exceptions import DatabaseError, StorageError
 from reader.models import Feed, UpdateReport
 
 logger = logging.getLogger("reader.daemon")
@@ -55,6 +55,7 @@ STORAGE_PAUSE_MAX = 300.0
 
 DISPATCH_JOB = "dispatch"
 RETENTION_JOB = "retention"
+HEARTBEAT_JOB = "heartbeat"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Daemon:
         shutdown_grace: float = SHUTDOWN_GRACE,
     ) -> None:
         names = [job.name for job in extra_jobs]
-        for reserved in (DISPATCH_JOB, RETENTION_JOB):
+        for reserved in (DISPATCH_JOB, RETENTION_JOB, HEARTBEAT_JOB):
             if reserved in names:
                 raise ValueError(f"job name {reserved!r} is taken by the daemon itself")
         if len(set(names)) != len(names):
@@ -102,6 +103,8 @@ class Daemon:
         self._stopping = False
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._session: UpdateSession | None = None
+        self.identity = reader.daemon_identity()
+        """Who this daemon is to the others: the holder of its leases."""
         self.dispatches = 0
         """Dispatches that found due feeds (for tests and the benchmark)."""
         self.storage_fault: str | None = None
@@ -144,6 +147,7 @@ class Daemon:
         # One fetcher and parser pool for the daemon's life: starting parser workers (an
         # interpreter each) on every dispatch was about a third of an idle daemon's CPU.
         self._session = await self.reader.update_session().__aenter__()
+        await asyncio.to_thread(self.reader.daemon_beat, self.identity)
         scheduler = AsyncIOScheduler(timezone=UTC)
         self._add_jobs(scheduler)
         scheduler.start()
@@ -167,10 +171,28 @@ class Daemon:
             try:
                 if session is not None:
                     await session.close(PIPELINE_CLOSE_WAIT)
+                await self._leave()
             finally:
                 for signum in signals:
                     loop.remove_signal_handler(signum)
         logger.info("daemon stopped")
+
+    async def _leave(self) -> None:
+        """End our leases (the other daemons take those feeds at once) and leave the list."""
+        try:
+            await asyncio.to_thread(self.reader.daemon_leave, self.identity.holder)
+        except StorageError as exc:  # they expire by themselves
+            logger.warning("could not hand back leased feeds: %s", exc)
+
+    async def _release(self, feeds: Sequence[Feed]) -> None:
+        try:
+            await asyncio.to_thread(self.reader.release_leases, self.identity.holder, feeds)
+        except StorageError as exc:  # the leases run out by themselves
+            logger.debug("leases not handed back now: %s", exc)
+
+    async def heartbeat(self) -> None:
+        """Say we are alive and renew our leases, so no other daemon takes our feeds."""
+        await asyncio.to_thread(self.reader.daemon_beat, self.identity)
 
     def _on_signal(self, signum: int) -> None:
         logger.info("received %s", signal.Signals(signum).name)
@@ -202,6 +224,14 @@ class Daemon:
         schedule = self.settings.schedule
         scheduler.add_job(
             self._tracked,
+            args=[HEARTBEAT_JOB, self.heartbeat],
+            id=HEARTBEAT_JOB,
+            name=HEARTBEAT_JOB,
+            seconds=max(schedule.lease / 4, 1),
+            **common,
+        )
+        scheduler.add_job(
+            self._tracked,
             args=[DISPATCH_JOB, self.dispatch],
             id=DISPATCH_JOB,
             name=DISPATCH_JOB,
@@ -212,7 +242,7 @@ class Daemon:
         if retention.days > 0:
             scheduler.add_job(
                 self._tracked,
-                args=[RETENTION_JOB, self.prune],
+                args=[RETENTION_JOB, self._once(RETENTION_JOB, self.prune)],
                 id=RETENTION_JOB,
                 name=RETENTION_JOB,
                 seconds=max(retention.every, 1),
@@ -222,7 +252,7 @@ class Daemon:
             run = partial(job.run, should_stop=self.should_stop) if job.stoppable else job.run
             scheduler.add_job(
                 self._tracked,
-                args=[job.name, _as_coroutine_function(run)],
+                args=[job.name, self._once(job.name, _as_coroutine_function(run))],
                 id=job.name,
                 name=job.name,
                 seconds=max(job.every, 0.1),
@@ -294,6 +324,24 @@ class Daemon:
             self.storage_fault = None
             return True
 
+    def _once(
+        self, name: str, work: Callable[[], Coroutine[Any, Any, object]]
+    ) -> Callable[[], Coroutine[Any, Any, object]]:
+        """`work` run only while no other daemon on the database runs the job `name`."""
+
+        async def once() -> object:
+            lock = self.reader.exclusive(name)
+            if not await asyncio.to_thread(lock.__enter__):
+                await asyncio.to_thread(lock.__exit__, None, None, None)
+                logger.debug("%s: another daemon is running it", name)
+                return None
+            try:
+                return await work()
+            finally:
+                await asyncio.to_thread(lock.__exit__, None, None, None)
+
+        return once
+
     # -- jobs ------------------------------------------------------------------------------
 
     async def dispatch(self) -> UpdateReport | None:
@@ -306,14 +354,19 @@ class Daemon:
         taken: set[int] = set()
         report: UpdateReport | None = None
         while not self._stopping:
-            due = await asyncio.to_thread(self.reader.get_due_feeds, self._now(), limit=batch_size)
+            due = await asyncio.to_thread(
+                self.reader.claim_due_feeds, self.identity.holder, self._now(), limit=batch_size
+            )
             fresh = [feed for feed in due if feed.id not in taken]
             if not fresh:
                 break
             taken.update(feed.id for feed in fresh)
             self.dispatches += 1
             started = time.monotonic()
-            report = await self._update(fresh)
+            try:
+                report = await self._update(fresh)
+            finally:  # a feed whose write failed is due again for any daemon, not stuck
+                await self._release(fresh)
             if report.stopped_by is not None:
                 self.pause_for(report.stopped_by)
                 break

@@ -7,10 +7,12 @@ without touching callers. Methods raise `StorageError` subclasses, never backend
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from reader.models import (
+    DaemonInfo,
     Feed,
     FeedRemoval,
     FeedUpdate,
@@ -303,6 +305,38 @@ class Store(Protocol):
 
     def set_meta(self, key: str, value: str | None) -> None:
         """Set or (with None) delete a named value."""
+        ...
+
+    # -- several daemons ---------------------------------------------------------------------
+
+    def claim_due_feeds(
+        self, now: datetime, *, holder: str, limit: int, lease: timedelta
+    ) -> list[Feed]:
+        """Take up to `limit` due feeds for the daemon `holder`, oldest due first, leased to
+        it for `lease`: feeds another daemon's live lease covers are left alone, and a feed's
+        lease ends when its state is written. On SQLite (one daemon per file): the due feeds.
+        """
+        ...
+
+    def renew_daemon(self, daemon: DaemonInfo, *, lease: timedelta) -> None:
+        """Record that `daemon` is alive now and extend its leases by `lease` from now."""
+        ...
+
+    def release_leases(self, holder: str, feed_ids: Sequence[int]) -> None:
+        """End `holder`'s leases on these feeds (their update is over, written or not)."""
+        ...
+
+    def release_daemon(self, holder: str) -> None:
+        """The daemon `holder` leaves: its leases end and it is no longer listed."""
+        ...
+
+    def get_daemons(self) -> list[DaemonInfo]:
+        """Daemons that said they are attached, with the leases each holds now."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractContextManager[bool]:
+        """Hold the database-wide lock `name` inside the block; True if we got it (a job
+        that must run on one daemon at a time skips its turn when False)."""
         ...
 
     # -- housekeeping ----------------------------------------------------------------------

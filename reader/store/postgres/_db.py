@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from reader.exceptions import (
     DatabaseCorruptError,
@@ -119,6 +119,8 @@ def database_error(exc: BaseException, display: str) -> StorageError:
 
 def _retryable(exc: BaseException, conn: psycopg.Connection | None) -> bool:
     """True when the error is the connection's or the server's, not the statement's."""
+    if isinstance(exc, PoolClosed):  # the store was closed: nothing to wait for
+        return False
     if isinstance(exc, PoolTimeout):
         return True
     if not isinstance(exc, psycopg.Error):

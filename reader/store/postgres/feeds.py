@@ -187,6 +187,7 @@ class FeedsMixin(StoreBase):
 
     def _apply_feed_update(self, conn: psycopg.Connection, url: str, update: FeedUpdate) -> None:
         sets, params = feed_update_sets(update, mark="%s", time=to_db)
+        sets += ["lease_holder = NULL", "lease_until = NULL"]  # checked: its lease is over
         if update.new_url is not None and update.new_url != url:
             # Keep the feed once: never move onto an existing subscription.
             sets.append(

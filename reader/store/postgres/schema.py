@@ -240,7 +240,28 @@ def _apply_v4(conn: psycopg.Connection) -> None:
     conn.execute(_V4)
 
 
-MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4]
+_V5 = """
+-- Several daemons share the fetching: each due feed is leased to one daemon at a time.
+ALTER TABLE sources ADD COLUMN lease_holder text, ADD COLUMN lease_until timestamptz;
+CREATE INDEX sources_leased ON sources (lease_holder) WHERE lease_holder IS NOT NULL;
+
+-- The daemons attached, each beating (and renewing its leases) while it lives.
+CREATE TABLE daemons (
+    holder    text PRIMARY KEY,
+    host      text NOT NULL,
+    pid       integer NOT NULL,
+    started   timestamptz NOT NULL,
+    last_beat timestamptz NOT NULL
+);
+"""
+
+
+def _apply_v5(conn: psycopg.Connection) -> None:
+    """Leases on feeds and the list of daemons (several daemons on one database)."""
+    conn.execute(_V5)
+
+
+MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4, _apply_v5]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ from pathlib import Path
 from reader.exceptions import DiskFullError
 from reader.models import StoreCheck, StoreStats
 from reader.store.sqlite._db import Database, free_bytes, from_db, location_of, to_db
+from reader.store.sqlite.fleet import FleetMixin
 from reader.store.sqlite.schema import migrate
 from reader.store.sqlite.search import SearchMixin
 from reader.store.sqlite.tags import TagsMixin
@@ -23,7 +24,7 @@ WRITABLE_FREE_BYTES = 1024 * 1024
 _WRITE_PROBE_KEY = "store.write_probe"
 
 
-class SQLiteStore(TopicMixin, TagsMixin, SearchMixin):
+class SQLiteStore(TopicMixin, TagsMixin, SearchMixin, FleetMixin):
     """The store in one SQLite file (WAL, FTS5), safe to share between processes."""
 
     def __init__(self, path: Path | str) -> None:
