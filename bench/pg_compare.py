@@ -1,9 +1,10 @@
 """PostgreSQL against SQLite in the same run: the first update, and search latency.
 
 First update: the loopback farm (`bench.farm`, 300 feeds x 50 items, 50 ms latency, 8 hosts)
-and a fresh store of each kind subscribed to every feed; `reader --db ... fetch --all --json`
-runs as a whole command, the two backends alternating, `--rounds` times; wall time, items/s
-and peak memory of the command's process tree, medians, and PostgreSQL's ratio to SQLite.
+and a fresh store of each kind subscribed to every feed; one `reader daemon` (a whole
+process, as users run it) until every feed has been checked once, the two backends
+alternating, `--rounds` times; time from the first feed stored to the last, items/s, the
+daemon's CPU seconds, medians, and PostgreSQL's ratio to SQLite.
 
 Search: stores of 1,000, 10,000 and 100,000 generated news items (`bench.tui_bench.generate`)
 on each backend; each query in `QUERIES` runs `--repeat` times through the store API (what the
@@ -18,22 +19,25 @@ Run: ``python -m bench.pg_compare [--rounds 3] [--sizes 1000 10000 100000]``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.fetch_bench import farm_stats, timed
+from bench.pg_fleet import (
+    Farm,
+    start_daemons,
+    start_farm,
+    stop_daemons,
+    subscribe,
+    tree_cpu,
+    write_settings,
+)
 from bench.tui_bench import generate
 from reader.store import open_store
 from tests.pg_cluster import PostgresCluster
-
-PROJECT = Path(__file__).resolve().parents[1]
 
 QUERIES = (
     "Okinawa",  # a rare word: about 1 item in 200 holds one of these
@@ -48,48 +52,41 @@ QUERIES = (
 )
 
 
-def start_farm(
-    folder: Path, feeds: int, items: int
-) -> tuple[subprocess.Popen[str], list[str], list[str]]:
-    urls_file = folder / "urls.txt"
-    farm = subprocess.Popen(
-        [
-            sys.executable, "-m", "bench.farm", "--feeds", str(feeds), "--items", str(items),
-            "--latency", "50", "--urls-file", str(urls_file), "--lifetime", "3600",
-        ],
-        cwd=PROJECT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert farm.stdout is not None
-    line = farm.stdout.readline().strip()
-    if not line.startswith("ready "):
-        raise SystemExit(f"farm did not start: {line!r}")
-    return farm, urls_file.read_text().split(), line.removeprefix("ready ").split(",")
-
-
 def first_update(
-    location: str, urls: list[str], authorities: list[str], folder: Path
+    location: str, farm: Farm, folder: Path, args: argparse.Namespace
 ) -> tuple[float, int, float]:
-    """(seconds, new items, peak MB of the command's process tree) for one fresh store."""
-    with open_store(location) as store:
-        for url in urls:
-            store.add_feed(url)
-    config = folder / "reader.toml"
-    config.write_text("[topic]\nrefresh_every = 0\n")
-    env = {
-        **os.environ,
-        "READER_FETCH_ALLOW": ",".join(authorities),
-        "READER_CONFIG": str(config),
-        "READER_DB": location,
-        "XDG_STATE_HOME": str(folder / "state"),
-    }
-    farm_stats(authorities[0], reset=True)
-    command = [sys.executable, "-m", "reader", "fetch", "--all", "--json"]
-    seconds, tree_mb, _, output = timed(command, env, PROJECT)
-    return seconds, int(json.loads(output)["new"]), tree_mb
+    """(active seconds, items stored, daemon CPU seconds): one `reader daemon` on a fresh
+    store subscribed to every farm feed, until each feed has been checked once."""
+    subscribe(location, farm.urls)
+    settings = write_settings(folder, farm, args)
+    farm.stats(reset=True)
+    daemons = start_daemons(1, location, settings, folder)
+    started = time.monotonic()
+    first: float | None = None
+    cpu = 0.0
+    try:
+        with open_store(location) as store:
+            while True:
+                time.sleep(0.2)
+                stats = store.stats(datetime.now(UTC))
+                if first is None and stats.feeds_due < len(farm.urls):
+                    first = time.monotonic()
+                cpu = max(cpu, tree_cpu([d.pid for d in daemons]))
+                if stats.feeds_due == 0 or time.monotonic() - started > 900:
+                    break
+            active = time.monotonic() - (first or started)
+            items = store.stats(datetime.now(UTC)).items
+    finally:
+        stop_daemons(daemons)
+    return active, items, cpu
 
 
 def bench_first_update(cluster: PostgresCluster, folder: Path, rounds: int) -> None:
-    farm, urls, authorities = start_farm(folder, 300, 50)
+    args = argparse.Namespace(
+        feeds=300, items=50, hosts=8, latency=50.0, per_host=4, parse_workers=0, batch=100,
+        lease=120,
+    )  # fmt: skip
+    farm = start_farm(args, folder)
     try:
         results: dict[str, list[tuple[float, int, float]]] = {"SQLite": [], "PostgreSQL": []}
         for n in range(rounds):
@@ -99,32 +96,29 @@ def bench_first_update(cluster: PostgresCluster, folder: Path, rounds: int) -> N
                     location = str(folder / f"first-{n}.db")
                 else:
                     location = cluster.create_database(f"first_{n}")
-                result = first_update(location, urls, authorities, folder)
+                result = first_update(location, farm, folder, args)
                 results[backend].append(result)
                 print(
                     f"  round {n + 1} {backend:<10} {result[0]:6.2f} s  {result[1]} items"
-                    f"  {result[1] / result[0]:6.0f} items/s  peak {result[2]:.0f} MB",
+                    f"  {result[1] / result[0]:6.0f} items/s  daemon CPU {result[2]:.1f} s",
                     flush=True,
                 )
-        print("first update, 300 feeds x 50 items, `reader fetch --all` (median of rounds):")
+        print("first update by one daemon, 300 feeds x 50 items, 50 ms (median of rounds):")
         medians = {b: statistics.median(r[0] for r in rs) for b, rs in results.items()}
         for backend, runs in results.items():
             items = runs[0][1]
             print(
                 f"  {backend:<10} {medians[backend]:6.2f} s  {items / medians[backend]:6.0f}"
-                f" items/s  peak {max(r[2] for r in runs):.0f} MB"
+                f" items/s  daemon CPU {statistics.median(r[2] for r in runs):.1f} s"
             )
-        ratios = [
-            p[0] / s[0] for p, s in zip(results["PostgreSQL"], results["SQLite"], strict=True)
-        ]
+        pairs = zip(results["PostgreSQL"], results["SQLite"], strict=True)
+        ratios = [p[0] / s[0] for p, s in pairs]
         print(
             f"  PostgreSQL / SQLite time: {medians['PostgreSQL'] / medians['SQLite']:.2f}"
             f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
         )
     finally:
-        if farm.stdin is not None:
-            farm.stdin.close()
-        farm.wait(timeout=30)
+        farm.stop()
 
 
 def percentile(values: list[float], fraction: float) -> float:
