@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench bench-daemon clean
+.PHONY: run test lint typecheck bench bench-daemon bench-postgres clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ bench: $(STAMP)
 
 bench-daemon: $(STAMP)
 	$(BIN)/python -m bench.daemon_bench --duration 600
+
+# Several daemons on one PostgreSQL database, and PostgreSQL against SQLite (docs/scale-out.md).
+bench-postgres: $(STAMP)
+	$(BIN)/python -m bench.pg_fleet --feeds 10000 --items 10 --hosts 25 --daemons 1 2 4
+	$(BIN)/python -m bench.pg_fleet --feeds 10000 --items 10 --hosts 25 --kill
+	$(BIN)/python -m bench.pg_compare --rounds 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
