@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.parse_bench
 	$(BIN)/python -m bench.tui_bench
 	$(BIN)/python -m bench.topic_quality
+	$(BIN)/python -m bench.article_bench
 
 bench-daemon: $(STAMP)
 	$(BIN)/python -m bench.daemon_bench --duration 600

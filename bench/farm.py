@@ -7,6 +7,10 @@ gzip is served when asked for. `GET /stats` returns request counts by status (JS
 `/stats?feeds=1` adds the requests per feed index (to count duplicate fetches);
 `/stats?reset=1` zeroes them.
 
+With ``--articles`` every item carries a one-sentence summary and links to its article page on
+the same loopback host (``/article/FEED/ITEM.html``: a news page with navigation, the article's
+paragraphs, a related-links box, comments and a footer), for full-article benchmarks.
+
 Run: ``python -m bench.farm --feeds 500 --items 50 --latency 50 --urls-file urls.txt``. It
 prints ``ready`` once listening and stops by itself after `--lifetime` seconds or when its
 standard input closes (its parent died).
@@ -56,8 +60,33 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
 
 
-def feed_document(index: int, items: int, base: str) -> bytes:
-    """RSS 2.0 with `items` news-sized items (about 1.5 KB each), the same on every call."""
+def article_page(index: int, n: int) -> bytes:
+    """Item `n` of feed `index` as a news web page: the article among page furniture."""
+    rng = random.Random(index * 100_003 + n)
+    title = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 12))).capitalize()
+    paragraphs = "".join(f"<p>{_paragraph(rng)}</p>" for _ in range(rng.randint(6, 10)))
+    related = "".join(
+        f'<li><a href="/article/{index}/{k}.html">Related story {k}</a></li>' for k in range(8)
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)} | Farm News</title>"
+        "<script>window.dataLayer = [];</script><style>body{font-family:serif}</style></head>"
+        "<body><header><a href='/'>Farm News</a><nav><ul><li><a href='/world'>World</a></li>"
+        "<li><a href='/business'>Business</a></li><li><a href='/sport'>Sport</a></li>"
+        "<li><a href='/subscribe'>Subscribe</a></li></ul></nav></header>"
+        "<div class='cookies'>We use cookies. Accept all?</div>"
+        f"<main><article><h1>{escape(title)}</h1><p class='byline'>By Reporter"
+        f" {rng.randint(1, 40)}</p>{paragraphs}</article></main>"
+        f"<aside><h2>Most read</h2><ul>{related}</ul></aside>"
+        "<section class='comments'><h2>Comments</h2><p>First!</p></section>"
+        "<footer>Farm News. All rights reserved. Privacy. Terms.</footer></body></html>"
+    ).encode()
+
+
+def feed_document(index: int, items: int, base: str, article_base: str | None = None) -> bytes:
+    """RSS 2.0 with `items` news-sized items (about 1.5 KB each), the same on every call; with
+    `article_base`, one-sentence summaries linking to article pages there."""
     rng = random.Random(index)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     entries = []
@@ -65,10 +94,14 @@ def feed_document(index: int, items: int, base: str) -> bytes:
         title = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 12))).capitalize()
         body = "".join(f"<p>{_paragraph(rng)}</p>" for _ in range(rng.randint(2, 3)))
         when = start - timedelta(minutes=37 * n + index)
+        link = f"https://news.example/{index}/{n}"
+        if article_base is not None:
+            link = f"{article_base}/article/{index}/{n}.html"
+            body = f"<p>{_sentence(rng)}</p>"
         entries.append(
             "<item>"
             f"<title>{escape(title)}</title>"
-            f"<link>https://news.example/{index}/{n}</link>"
+            f"<link>{link}</link>"
             f'<guid isPermaLink="false">farm-{index}-{n}</guid>'
             f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
             f"<dc:creator>Reporter {rng.randint(1, 40)}</dc:creator>"
@@ -88,10 +121,14 @@ def feed_document(index: int, items: int, base: str) -> bytes:
 class Farm:
     """The feeds, their cached bodies, and request counts."""
 
-    def __init__(self, feeds: int, items: int, latency: float) -> None:
+    def __init__(
+        self, feeds: int, items: int, latency: float, ports: dict[str, int] | None = None
+    ) -> None:
         self.feeds = feeds
         self.items = items
         self.latency = latency
+        self.ports = ports
+        """With ports (per loopback address), items link to article pages on the farm."""
         self.stats: Counter[str] = Counter()
         self.per_feed: Counter[int] = Counter()
         self._cache: dict[int, tuple[bytes, bytes, str]] = {}
@@ -100,7 +137,12 @@ class Farm:
     def body(self, index: int) -> tuple[bytes, bytes, str]:
         """(plain body, gzip body, ETag) of feed `index`, made once."""
         if index not in self._cache:
-            plain = feed_document(index, self.items, f"https://news.example/{index}/")
+            article_base = None
+            if self.ports is not None:
+                hosts = list(self.ports)  # as `feed_urls` spreads the feeds
+                host = hosts[index % len(hosts)]
+                article_base = f"http://{host}:{self.ports[host]}"
+            plain = feed_document(index, self.items, f"https://news.example/{index}/", article_base)
             etag = '"' + hashlib.sha1(plain).hexdigest()[:20] + '"'
             self._cache[index] = (plain, gzip.compress(plain, 5, mtime=0), etag)
         return self._cache[index]
@@ -141,6 +183,12 @@ class Farm:
                 self.stats.clear()
                 self.per_feed.clear()
             return 200, {"Content-Type": "application/json"}, document
+        if path.startswith("/article/") and self.ports is not None:
+            parts = path.removesuffix(".html").split("/")
+            if len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+                self.stats["article"] += 1
+                page = article_page(int(parts[2]), int(parts[3]))
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, page
         name = path.rsplit("/", 1)[-1].removesuffix(".xml")
         if not path.startswith("/feed/") or not name.isdigit() or int(name) >= self.feeds:
             self.stats["404"] += 1
@@ -172,15 +220,15 @@ def feed_urls(ports: dict[str, int], feeds: int) -> list[str]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    farm = Farm(args.feeds, args.items, args.latency / 1000)
-    for index in range(args.feeds):  # bodies made before timing starts
-        farm.body(index)
-    servers = []
     ports: dict[str, int] = {}
+    farm = Farm(args.feeds, args.items, args.latency / 1000, ports if args.articles else None)
+    servers = []
     for host in loopback_hosts(args.hosts):
         server = await asyncio.start_server(farm.handle, host, 0, backlog=1024)
         ports[host] = server.sockets[0].getsockname()[1]
         servers.append(server)
+    for index in range(args.feeds):  # bodies made before timing starts (links need the ports)
+        farm.body(index)
     Path(args.urls_file).write_text("\n".join(feed_urls(ports, args.feeds)) + "\n")
     print("ready " + ",".join(f"{h}:{p}" for h, p in ports.items()), flush=True)
     loop = asyncio.get_running_loop()
@@ -199,6 +247,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=50.0, help="ms before each response")
     parser.add_argument("--urls-file", required=True, help="where to write the feed URLs")
     parser.add_argument("--lifetime", type=float, default=900.0, help="stop after this many s")
+    parser.add_argument(
+        "--articles", action="store_true", help="summaries linking to article pages"
+    )
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 import platformdirs
 
-from reader.exceptions import ConfigError
+from reader.exceptions import ConfigError, InvalidSearchQueryError
+from reader.models import Rule, RuleAction, RuleActionKind
+from reader.query import parse_query
 
 APP_NAME = "reader"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +123,10 @@ class FetchSettings:
     """Processes that parse feeds; 0 means one per core."""
     contact: str = ""
     """A URL or e-mail address sent in the User-Agent, so feed owners can reach you."""
+    full_text: bool = False
+    """Fetch each new item's linked page and keep its article (feeds may say otherwise)."""
+    extract_timeout: float = 10.0
+    """Seconds one article's extraction may take before the summary is kept instead."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,30 @@ class ReaderSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    min_score: float = 0.0
+    """Alert on a new item scoring at least this (0: no score alerts)."""
+    query: str = ""
+    """Alert on a new item this query finds (`reader.query` syntax; "": none)."""
+    command: tuple[str, ...] = ()
+    """A program and its arguments (no shell), given the item as JSON on standard input."""
+    webhook: str = ""
+    """A URL the item is POSTed to as JSON (through the same guarded client as feeds)."""
+    timeout: float = 10.0
+    """Seconds an alert's command or webhook may take; past that it is logged and dropped."""
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    atom: str = ""
+    """Write the Topic view as an Atom feed to this file after each daemon update ("": no)."""
+    limit: int = 50
+    """Items in the exported feed, best first."""
+    min_score: float = 0.0
+    """Leave out items scoring below this."""
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
     """Log level for the daemon and fetches."""
@@ -200,6 +230,10 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
+    rules: tuple[Rule, ...] = ()
+    """``[[rules]]`` tables, in file order: applied to new items when they are stored."""
     source: Path | None = None
     """The file these settings came from, if any."""
 
@@ -257,6 +291,10 @@ class Settings:
         return Path(platformdirs.user_state_dir(APP_NAME)) / "reader.log"
 
     @property
+    def atom_export_path(self) -> Path | None:
+        return self._resolve(self.export.atom) if self.export.atom else None
+
+    @property
     def fetch_allow(self) -> frozenset[str]:
         """The configured allow list plus `READER_FETCH_ALLOW`."""
         extra = os.environ.get("READER_FETCH_ALLOW", "")
@@ -300,6 +338,9 @@ def _build(data: dict[str, Any], path: Path, text: str) -> Settings:
     sections: dict[str, Any] = {}
     hints = typing.get_type_hints(Settings)
     for name, table in data.items():
+        if name == "rules":
+            sections[name] = _rules(table, path, text)
+            continue
         if name == "source" or name not in hints:
             raise ConfigError(path, "unknown section", key=name, line=_line_of(text, name, None))
         if not isinstance(table, dict):
@@ -331,8 +372,32 @@ def _header_comment_problem(value: str) -> str | None:
     return None
 
 
+def _query_problem(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        parse_query(value)
+    except InvalidSearchQueryError as exc:
+        return f"not a query: {exc.hint}"
+    return None
+
+
+def _score_problem(value: float) -> str | None:
+    return "must be from 0 to 1" if value > 1 else None
+
+
+def _webhook_problem(value: str) -> str | None:
+    if value and not value.startswith(("http://", "https://")):
+        return "must be an http(s) URL"
+    return None
+
+
 _FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "fetch.contact": _header_comment_problem,
+    "alerts.query": _query_problem,
+    "alerts.min_score": _score_problem,
+    "alerts.webhook": _webhook_problem,
+    "export.min_score": _score_problem,
 }
 """Checks beyond the type, by dotted key: a message for a bad value, else None."""
 
@@ -367,6 +432,84 @@ def _check(value: Any, hint: Any, path: Path, key: str, line: int | None) -> Any
             raise ConfigError(path, "expected a string", key=key, line=line)
         return value
     raise ConfigError(path, f"unsupported setting type {hint!r}", key=key, line=line)
+
+
+RULE_KEYS = ("query", "action", "name")
+RULE_ACTIONS = "mark-read, star, hide, tag:NAME, score+0.2 or score-0.2"
+_SCORE_ACTION = re.compile(r"score\s*([+-])\s*(\d+(?:\.\d*)?|\.\d+)")
+
+
+def parse_rule_action(value: str) -> RuleAction | None:
+    """A rule's action as written (``mark-read``, ``tag:NAME``, ``score+0.2``...), or None."""
+    value = value.strip()
+    plain_kinds = (RuleActionKind.MARK_READ, RuleActionKind.STAR, RuleActionKind.HIDE)
+    for kind in plain_kinds:
+        if value.lower() == kind.value:
+            return RuleAction(kind)
+    if value.lower().startswith("tag:") and value[4:].strip():
+        return RuleAction(RuleActionKind.TAG, tag=" ".join(value[4:].split()))
+    score = _SCORE_ACTION.fullmatch(value.lower())
+    if score:
+        delta = float(score.group(2)) * (1 if score.group(1) == "+" else -1)
+        if 0 < abs(delta) <= 1:
+            return RuleAction(RuleActionKind.SCORE, score_delta=delta)
+    return None
+
+
+def _rules(tables: Any, path: Path, text: str) -> tuple[Rule, ...]:
+    """``[[rules]]`` tables as `Rule`s; a bad one names its file, line and key."""
+    if not isinstance(tables, list):
+        raise ConfigError(path, "write rules as [[rules]] tables", key="rules")
+    rules: list[Rule] = []
+    for index, table in enumerate(tables):
+        where = f"rules[{index + 1}]"
+
+        def bad(
+            message: str, key: str | None, *, index: int = index, where: str = where
+        ) -> ConfigError:
+            line = _rule_line(text, index, key)
+            return ConfigError(path, message, key=f"{where}.{key}" if key else where, line=line)
+
+        if not isinstance(table, dict):
+            raise bad("must be a table", None)
+        for key in table:
+            if key not in RULE_KEYS:
+                raise bad(f"unknown key (a rule takes {', '.join(RULE_KEYS)})", key)
+        for key in ("query", "action"):
+            if not isinstance(table.get(key), str) or not table[key].strip():
+                raise bad("missing" if key not in table else "expected a non-empty string", key)
+        name = table.get("name", "")
+        if not isinstance(name, str):
+            raise bad("expected a string", "name")
+        try:
+            node = parse_query(table["query"])
+        except InvalidSearchQueryError as exc:
+            raise bad(f"not a query: {exc.hint}", "query") from None
+        action = parse_rule_action(table["action"])
+        if action is None:
+            raise bad(f"unknown action {table['action']!r}; use {RULE_ACTIONS}", "action")
+        rules.append(Rule(query=table["query"], node=node, action=action, name=name))
+    return tuple(rules)
+
+
+def _rule_line(text: str, index: int, key: str | None) -> int | None:
+    """The line of `key` in the `index`-th ``[[rules]]`` table (its header when no key)."""
+    seen = -1
+    inside = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if re.match(r"^\[\[\s*rules\s*\]\]", line):
+            seen += 1
+            inside = seen == index
+            if inside and key is None:
+                return number
+            continue
+        if line.startswith("["):
+            inside = False
+            continue
+        if inside and key is not None and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+    return None
 
 
 def _line_of(text: str, key: str, section: str | None) -> int | None:

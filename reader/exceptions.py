@@ -5,8 +5,10 @@ ReaderError
  ├── StorageError                 the store failed (wraps the backend's own errors)
  │    ├── NotFoundError
  │    │    ├── FeedNotFoundError      (carries the feed URL)
- │    │    └── ItemNotFoundError      (carries the item id)
+ │    │    ├── ItemNotFoundError      (carries the item id)
+ │    │    └── ViewNotFoundError      (carries the view name)
  │    ├── FeedExistsError             (carries the feed URL)
+ │    ├── ViewExistsError             (carries the view name)
  │    ├── StoreLockedError            another daemon holds the database
  │    └── DatabaseError               the database itself failed, whatever was asked (carries
  │         │                          where it is, the cause and what to do); an update stops
@@ -21,6 +23,7 @@ ReaderError
  ├── SourceError                  a local input (seed file, OPML file) is unusable
  │    ├── SeedFileError               (carries the path)
  │    └── OPMLError                   (carries the path)
+ ├── DiscoveryError               no feed found at a web page (says what was tried)
  └── FeedError                    one feed could not be updated (carries the URL)
       ├── FetchError                  the HTTP exchange failed
       │    ├── BlockedAddressError     the host resolves to a non-public address
@@ -86,6 +89,26 @@ class FeedExistsError(StorageError):
     def __init__(self, url: str) -> None:
         self.url = url
         super().__init__(f"feed already added: {url}")
+
+
+class ViewNotFoundError(NotFoundError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no such view: {name}")
+
+
+class ViewExistsError(StorageError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"a view named {name!r} exists already")
+
+
+class DiscoveryError(ReaderError):
+    """No feed was found at a web page; the message says what was tried."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(f"{url}: {message}")
 
 
 class InvalidSearchQueryError(ReaderError):

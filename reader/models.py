@@ -17,7 +17,10 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from reader.query.nodes import QueryNode
 
 SEEDS_SOURCE_URL = "seeds:"
 """The URL of the built-in source that holds the seed articles."""
@@ -137,6 +140,8 @@ class Feed:
     """Items from this source in the store."""
     unread_count: int = 0
     """Unread items from this source."""
+    full_text: bool | None = None
+    """Fetch each new item's linked article; None follows ``[fetch] full_text``."""
 
     @property
     def name(self) -> str:
@@ -219,6 +224,9 @@ class ItemWrite:
     """The terms that made the score (why it matched)."""
     enclosures: tuple[ItemLink, ...] = ()
     """What the item carries (enclosures and thumbnails)."""
+    full_text: bool = False
+    """`text` and `content_html` are the linked page's article (the feed's text is the
+    summary)."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,8 @@ class WriteCounts:
 
     new: int = 0
     updated: int = 0
+    new_ids: tuple[int, ...] = field(default=(), compare=False)
+    """The store ids of the new items, in document order (counts compare by the numbers)."""
 
 
 @dataclass(frozen=True)
@@ -321,6 +331,11 @@ class Item:
             found.append(ItemLink(url, LinkKind.IMAGE if is_image else LinkKind.LINK))
         return tuple(found)
 
+    hidden: bool = False
+    """A rule hid it: kept, but listed only in the Hidden view."""
+    full_text: bool = False
+    """`text` and `content_html` are the linked page's article, not the feed's summary."""
+
     @property
     def date(self) -> datetime | None:
         """The item's date: published, else updated, else when it was first seen."""
@@ -347,6 +362,11 @@ class ItemFilter:
     min_score: float | None = None
     ids: tuple[int, ...] | None = None
     """Only these items (search results)."""
+    query: QueryNode | None = None
+    """Only items the query finds (`reader.query`: words and filters such as ``tag:``)."""
+    hidden: bool | None = False
+    """Hidden items (a rule's ``hide``): False leaves them out, True lists only them, None
+    both. Ignored with `ids`, and when `query` says ``is:hidden`` itself."""
 
 
 @dataclass(frozen=True)
@@ -625,3 +645,79 @@ class StoryCentroid:
     """Members summed."""
     weights: tuple[tuple[str, float], ...]
     """(term, summed weight), strongest first."""
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A query saved under a name (`reader views add`), listed in the reader's sidebar."""
+
+    name: str
+    query: str
+    """The query as the user wrote it (`reader.query` syntax)."""
+
+
+class RuleActionKind(enum.StrEnum):
+    """What a rule does to the new items its query finds (never deleting anything)."""
+
+    MARK_READ = "mark-read"
+    STAR = "star"
+    TAG = "tag"
+    HIDE = "hide"
+    SCORE = "score"
+
+
+@dataclass(frozen=True)
+class RuleAction:
+    """One rule's action: a kind, with the tag name or the score change it needs."""
+
+    kind: RuleActionKind
+    tag: str | None = None
+    """For ``tag:NAME``."""
+    score_delta: float = 0.0
+    """For ``score+0.2`` / ``score-0.2``: added to the topic score (kept within 0 to 1)."""
+
+    def __str__(self) -> str:
+        if self.kind is RuleActionKind.TAG:
+            return f"tag:{self.tag}"
+        if self.kind is RuleActionKind.SCORE:
+            return f"score{self.score_delta:+g}"
+        return self.kind.value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A ``[[rules]]`` table: items its query finds get its action when they are stored."""
+
+    query: str
+    """The query as written in the settings."""
+    node: QueryNode
+    """The query parsed (`reader.query.parse_query`)."""
+    action: RuleAction
+    name: str = ""
+    """What to call the rule in listings (default: its query and action)."""
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.query} -> {self.action}"
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    """The main text of a web page (an item's linked article), sanitized like feed HTML."""
+
+    url: str
+    """The page's URL (after redirects)."""
+    content_html: str
+    """The article's sanitized HTML."""
+    text: str
+    """Its plain text (for search, scoring and display)."""
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A feed a web page points to (``<link rel="alternate">``) or one found at a common path."""
+
+    url: str
+    title: str | None = None
+    type: str | None = None
+    """The MIME type the page declared (``application/rss+xml``...)."""

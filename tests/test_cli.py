@@ -95,7 +95,17 @@ def test_marks_and_tags_from_the_cli_survive_a_seed_reimport(tmp_path: Path) -> 
 
 
 def test_feeds_add_list_remove_and_opml_round_trip(tmp_path: Path) -> None:
-    run(tmp_path, "feeds", "add", "https://example.com/feed", "--title", "Ex", "--tag", "NATO")
+    run(
+        tmp_path,
+        "feeds",
+        "add",
+        "--as-is",
+        "https://example.com/feed",
+        "--title",
+        "Ex",
+        "--tag",
+        "NATO",
+    )
     feeds = json.loads(run(tmp_path, "feeds", "list", "--json").stdout)
     assert [(f["url"], f["title"], f["tags"]) for f in feeds] == [
         ("https://example.com/feed", "Ex", ["NATO"])
@@ -140,8 +150,8 @@ def test_user_errors_are_one_line_and_exit_1(
 
 
 def test_duplicate_feed_is_a_user_error(tmp_path: Path) -> None:
-    run(tmp_path, "feeds", "add", "https://example.com/feed")
-    result = run(tmp_path, "feeds", "add", "https://example.com/feed", check=False)
+    run(tmp_path, "feeds", "add", "--as-is", "https://example.com/feed")
+    result = run(tmp_path, "feeds", "add", "--as-is", "https://example.com/feed", check=False)
     assert_user_error(result, "feed already added")
 
 

@@ -56,7 +56,9 @@ def test_an_unknown_database_url_is_a_storage_error(tmp_path: Path) -> None:
 def test_db_option_takes_a_url_and_reports_an_unknown_scheme_in_one_line(tmp_path: Path) -> None:
     runner = CliRunner()
     path = tmp_path / "r.db"
-    result = runner.invoke(cli, ["--db", f"sqlite:///{path}", "feeds", "add", "https://e.org/f"])
+    result = runner.invoke(
+        cli, ["--db", f"sqlite:///{path}", "feeds", "add", "--as-is", "https://e.org/f"]
+    )
     assert result.exit_code == 0, result.output
     assert path.is_file()
     result = runner.invoke(cli, ["--db", "nosuch://host/db", "feeds", "list"])

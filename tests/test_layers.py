@@ -42,6 +42,9 @@ SIBLING_IMPORTS = frozenset(
     {
         ("config", "exceptions"),  # a bad settings file is a ConfigError
         ("query", "exceptions"),  # a query that cannot run is an InvalidSearchQueryError
+        ("models", "query"),  # a listing's filter and a rule carry a parsed query
+        ("config", "query"),  # a rule's query is checked when the settings are loaded
+        ("config", "models"),  # settings hold rules as `Rule`s, parsed once
         ("sources", "store"),  # seeds and OPML lists are written through the store API
         ("parse", "normalize"),  # parser workers also normalize, sparing the caller's CPU
         ("__main__", "cli"),  # `python -m reader` runs the command

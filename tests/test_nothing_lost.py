@@ -141,7 +141,7 @@ def run_in_terminal(tmp_path: Path, answer: str, *args: str) -> tuple[int, str]:
 
 
 def test_remove_asks_in_a_terminal_and_a_no_removes_nothing(tmp_path: Path) -> None:
-    run(tmp_path, "feeds", "add", FEED)
+    run(tmp_path, "feeds", "add", "--as-is", FEED)
     code, shown = run_in_terminal(tmp_path, "n", "feeds", "remove", FEED)
     assert code == 1 and "starred and tagged ones are kept)? [y/N]" in shown
     assert "nothing removed" in shown
@@ -245,7 +245,7 @@ def test_a_feed_disabled_by_410_is_fetched_again_once_enabled(
 
 
 def test_feeds_edit_changes_title_and_tags(tmp_path: Path) -> None:
-    run(tmp_path, "feeds", "add", FEED, "--tag", "One")
+    run(tmp_path, "feeds", "add", "--as-is", FEED, "--tag", "One")
     done = run(tmp_path, "feeds", "edit", FEED, "--title", "Mine", "--tag", "A", "--tag", "b c")
     assert done.stdout.strip() == f"edited {FEED} 'Mine' [A, b c]"
     run(tmp_path, "feeds", "edit", FEED, "--add-tag", "D", "--remove-tag", "B  C")
@@ -283,7 +283,7 @@ def test_a_new_feed_title_is_searchable_at_once(store: SQLiteStore) -> None:
 def test_an_export_that_cannot_be_written_is_one_line_and_exit_1(
     tmp_path: Path, target: str, message: str
 ) -> None:
-    run(tmp_path, "feeds", "add", FEED)
+    run(tmp_path, "feeds", "add", "--as-is", FEED)
     assert_user_error(run(tmp_path, "opml", "export", target, check=False), message)
 
 

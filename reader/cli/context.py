@@ -100,6 +100,9 @@ def item_json(item: Item, *, content: bool = False) -> dict[str, Any]:
             links=[link_json(link) for link in item.links],
             content_html=item.content_html,
             text=item.text,
+            summary=item.summary,
+            full_text=item.full_text,
+            hidden=item.hidden,
         )
     return document
 
@@ -142,6 +145,7 @@ def feed_json(feed: Feed) -> dict[str, Any]:
     return {
         "url": feed.url,
         "title": feed.name,
+        "full_text": feed.full_text,
         "link": feed.link,
         "tags": list(feed.tags),
         "enabled": feed.enabled,

@@ -44,20 +44,72 @@ def describe(feed: Feed) -> str:
         line += f" [{', '.join(safe(t) for t in feed.tags)}]"
     if not feed.enabled:
         line += f" (disabled: {safe(feed.disabled_reason)})"
+    if feed.full_text is not None:
+        line += " (full articles)" if feed.full_text else " (no full articles)"
     return line
+
+
+FULL_TEXT_CHOICES = {"on": True, "off": False, "default": None}
 
 
 @feeds.command("add")
 @click.argument("url")
 @click.option("--title", help="A title of your own for the feed.")
 @click.option("--tag", "tags", multiple=True, help="A feed tag (repeatable).")
+@click.option(
+    "--full-text/--no-full-text",
+    "full_text",
+    default=None,
+    help="Fetch each new item's linked article (default: [fetch] full_text).",
+)
+@click.option("--all", "take_all", is_flag=True, help="Subscribe to every feed the site offers.")
+@click.option(
+    "--as-is", "as_is", is_flag=True, help="Subscribe to URL without fetching it (offline)."
+)
 @pass_app
-def add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...]) -> None:
-    """Subscribe to the feed at URL."""
-    feed = app.reader.add_feed(check_feed_url(url), title=title, tags=tags)
-    click.echo(f"added {feed.url}" + (f" [{', '.join(feed.tags)}]" if feed.tags else ""))
-    if feed.item_count:
-        click.echo(f"{feed.item_count} starred or tagged items kept from before are back")
+def add(
+    app: AppContext,
+    url: str,
+    title: str | None,
+    tags: tuple[str, ...],
+    full_text: bool | None,
+    take_all: bool,
+    as_is: bool,
+) -> None:
+    """Subscribe to the feed at URL, or find the feeds of the site at URL.
+
+    A feed URL is used as it is. A web page's own feed links (<link rel="alternate">) are
+    followed, else the usual places (/feed, /rss, /atom.xml...) are tried. When a page offers
+    several feeds they are listed: add the one you want, or use --all. --as-is subscribes
+    without looking (the next update tells whether it is a feed).
+    """
+    url = check_feed_url(url)
+    if as_is:
+        feed = app.reader.add_feed(url, title=title, tags=tags, full_text=full_text)
+        click.echo(f"added {describe(feed)}")
+        if feed.item_count:
+            click.echo(f"{feed.item_count} starred or tagged items kept from before are back")
+        return
+    found = app.reader.discover_feeds(url)
+    if len(found.feeds) > 1 and not take_all:
+        click.echo(f"{safe(url)} offers {len(found.feeds)} feeds:")
+        for link in found.feeds:
+            click.echo(f"  {safe(link.url)}" + (f"  {safe(link.title)}" if link.title else ""))
+        fail("add one of them with `reader feeds add URL`, or all of them with --all")
+    if not found.is_feed:
+        click.echo(
+            f"found {len(found.feeds)} feed{'s' if len(found.feeds) != 1 else ''} at {safe(url)}"
+        )
+    for link in found.feeds:
+        feed = app.reader.add_feed(
+            link.url,
+            title=title if len(found.feeds) == 1 else None,
+            tags=tags,
+            full_text=full_text,
+        )
+        click.echo(f"added {describe(feed)}" + ("" if found.is_feed else f"  {safe(link.title)}"))
+        if feed.item_count:
+            click.echo(f"{feed.item_count} starred or tagged items kept from before are back")
 
 
 @feeds.command("remove")
@@ -97,6 +149,12 @@ def remove(app: AppContext, url: str, purge: bool, assume_yes: bool) -> None:
 @click.option("--no-tags", is_flag=True, help="Remove every tag from the feed.")
 @click.option("--add-tag", "added", multiple=True, help="Add a tag (repeatable).")
 @click.option("--remove-tag", "removed", multiple=True, help="Remove a tag (repeatable).")
+@click.option(
+    "--full-text",
+    "full_text",
+    type=click.Choice(list(FULL_TEXT_CHOICES)),
+    help="Fetch new items' articles: on, off, or default ([fetch] full_text).",
+)
 @pass_app
 def edit(
     app: AppContext,
@@ -106,12 +164,17 @@ def edit(
     no_tags: bool,
     added: tuple[str, ...],
     removed: tuple[str, ...],
+    full_text: str | None,
 ) -> None:
-    """Change a feed's title or tags (tags reach every item of the feed)."""
-    if title is None and not (tags or no_tags or added or removed):
-        fail("say what to change: --title, --tag, --no-tags, --add-tag or --remove-tag")
+    """Change a feed's title, tags (they reach every item of the feed) or full articles."""
+    if title is None and full_text is None and not (tags or no_tags or added or removed):
+        fail(
+            "say what to change: --title, --tag, --no-tags, --add-tag, --remove-tag or --full-text"
+        )
     if no_tags and tags:
         fail("--tag and --no-tags contradict each other")
+    if full_text is not None:
+        app.reader.set_feed_full_text(url, FULL_TEXT_CHOICES[full_text])
     feed = app.reader.edit_feed(
         url,
         title=title,

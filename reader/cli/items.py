@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
@@ -65,6 +66,12 @@ def print_items(listing: list[Item]) -> None:
     show_default=True,
 )
 @click.option("--min-score", type=click.FloatRange(0, 1), help="Only items scoring at least X.")
+@click.option(
+    "--query",
+    "-q",
+    help='Only items the query finds: words and filters, e.g. "nato tag:x is:unread newer:7d"'
+    " (see `reader search --help`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
 def list_items(
@@ -76,10 +83,18 @@ def list_items(
     limit: int,
     sort: str,
     min_score: float | None,
+    query: str | None,
     as_json: bool,
 ) -> None:
-    """List items, newest first by default."""
-    where = ItemFilter(unread=unread, starred=starred, tag=tag, source=source, min_score=min_score)
+    """List items, newest first by default (hidden items only with --query is:hidden)."""
+    where = replace(
+        app.reader.query_filter(query) if query else ItemFilter(),
+        unread=unread,
+        starred=starred,
+        tag=tag,
+        source=source,
+        min_score=min_score,
+    )
     listing = app.reader.get_items(where, sort=SortOrder(sort), limit=limit)
     if as_json:
         emit_json([item_json(i) for i in listing])
@@ -109,6 +124,8 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
         ("score", None if item.score is None else f"{item.score:.3f}"),
         ("matched", ", ".join(item.score_terms)),
         ("story", f"{item.story_size} sources" if item.story_size > 1 else None),
+        ("text", "the linked article (full text)" if item.full_text else None),
+        ("hidden", "yes (by a rule)" if item.hidden else None),
     ]
     for name, value in fields:
         if value:
@@ -174,3 +191,13 @@ def untag(app: AppContext, item_id: int, tags: tuple[str, ...]) -> None:
     app.reader.remove_tags(item_id, tags)
     remaining = app.reader.get_item(item_id).tags
     click.echo(f"item {item_id}: {', '.join(remaining) if remaining else '(no tags)'}")
+
+
+@items.command("full-text")
+@click.argument("item_id", type=int)
+@pass_app
+def full_text(app: AppContext, item_id: int) -> None:
+    """Fetch the item's linked article now and keep it as the item's text."""
+    item = app.reader.fetch_full_text(item_id)
+    words = len((item.text or "").split())
+    click.echo(f"item {item_id}: kept the article from {safe(item.link)} ({words} words)")

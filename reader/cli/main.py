@@ -77,6 +77,13 @@ cli.add_command(start_cli.start)
 from reader.cli import db as db_cli  # noqa: E402
 
 cli.add_command(db_cli.db)
+from reader.cli import digest as digest_cli  # noqa: E402
+from reader.cli import views as views_cli  # noqa: E402
+
+cli.add_command(views_cli.views)
+cli.add_command(views_cli.rules)
+cli.add_command(digest_cli.digest)
+cli.add_command(digest_cli.export)
 # -- end of command registration --------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from reader.core.lock import DaemonLock
 from reader.core.reader import Reader, database_file, make_reader
+from reader.core.reading import HIDDEN_FILTER, topic_filter
 from reader.core.reports import SeedsImported, StartUpReport, Status
 from reader.core.session import UpdateSession
 from reader.sources.opml import OPMLImportReport
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from reader.topic.refresh import RefreshReport
 
 __all__ = [
+    "HIDDEN_FILTER",
     "DaemonLock",
     "OPMLImportReport",
     "Reader",
@@ -33,6 +35,7 @@ __all__ = [
     "database_file",
     "make_reader",
     "redact",
+    "topic_filter",
 ]
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from reader.config import Settings, install_defaults, load_settings
 from reader.core.lock import DaemonLock, daemon_pid
+from reader.core.reading import ReadingUseCases
 from reader.core.reports import SeedsImported, StartUpReport, Status
 from reader.core.retention import prune_old_items
 from reader.core.session import UpdateSession
@@ -51,6 +52,7 @@ from reader.store.urls import redact
 
 if TYPE_CHECKING:
     from reader.topic import RefreshReport, TopicScorer
+    from reader.update import Scorer
 
 FEEDS_IMPORTED_KEY = "start.feeds_opml_imported"
 """Store meta key: set once the starting feed list was imported, so removals stick."""
@@ -86,7 +88,7 @@ def make_reader(
     return Reader(open_store(where), settings, location=where)
 
 
-class Reader:
+class Reader(ReadingUseCases):
     """Feeds, items, marks, tags, search, stories and updates over one store.
 
     Safe to call from several threads as far as the store is (SQLite: one connection behind
@@ -118,10 +120,20 @@ class Reader:
 
     # -- feeds -------------------------------------------------------------------------------
 
-    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
+    def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] = (),
+        full_text: bool | None = None,
+    ) -> Feed:
         """Subscribe to `url` (its scheme and host in lower case, so ``HTTP://Host/x`` and
-        ``http://host/x`` are one feed); `FeedExistsError` if it is already there."""
-        return self._store.add_feed(canonical_feed_url(url), title=title, tags=tags)
+        ``http://host/x`` are one feed); `FeedExistsError` if it is already there.
+        `full_text` fetches each new item's article (None: as ``[fetch] full_text`` says)."""
+        return self._store.add_feed(
+            canonical_feed_url(url), title=title, tags=tags, full_text=full_text
+        )
 
     def remove_feed(self, url: str, *, purge: bool = False) -> FeedRemoval:
         """Unsubscribe and delete the feed's items but its starred and tagged ones (kept,
@@ -266,6 +278,9 @@ class Reader:
         `[topic]` phrase that can never match is a `ConfigError` at start-up."""
         self._topic_scorer()
 
+    def _update_scorer(self) -> Scorer | None:
+        return self._topic_scorer()
+
     def _topic_scorer(self) -> TopicScorer:
         """The updater's scorer, made once: it follows the store's profile as it changes."""
         if self._scorer is None:
@@ -332,7 +347,9 @@ class Reader:
 
     def update_session(self) -> UpdateSession:
         """An update pipeline to keep open for many updates (see `UpdateSession`)."""
-        return UpdateSession(self._store, self.settings, self._topic_scorer)
+        return UpdateSession(
+            self._store, self.settings, self._topic_scorer, self.after_update_async
+        )
 
     def update_feeds(
         self,

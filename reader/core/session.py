@@ -8,7 +8,7 @@ one for a single update; the daemon keeps one open for its life.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -32,12 +32,19 @@ class UpdateSession:
     whose updates are all "not modified" never starts any.
     """
 
-    def __init__(self, store: Store, settings: Settings, scorer: Callable[[], Scorer]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        scorer: Callable[[], Scorer],
+        after_update: Callable[[bool], Awaitable[object]] | None = None,
+    ) -> None:
         from reader.update import UpdatePipeline  # the fetch stack loads only when it runs
 
         self._store = store
         self._settings = settings
         self._scorer = scorer
+        self._after_update = after_update
         self._pipeline = UpdatePipeline(settings)
 
     async def __aenter__(self) -> UpdateSession:
@@ -92,4 +99,8 @@ class UpdateSession:
         )
         if regroup and (report.new or report.updated) and report.stopped_by is None:
             await asyncio.to_thread(refresh_topic, self._store, self._settings)
+        if report.new and self._after_update is not None:
+            # Alerts need stories (one alert per story): with `regroup` off (the daemon), they
+            # wait for the next regroup, which sends them itself.
+            await self._after_update(regroup)
         return report

@@ -5,6 +5,8 @@ This is the one place where such jobs are registered, so the CLI does not need t
 
 from __future__ import annotations
 
+import asyncio
+
 from reader.core import Reader
 from reader.daemon.app import PeriodicJob
 
@@ -16,7 +18,14 @@ def topic_refresh_jobs(reader: Reader) -> list[PeriodicJob]:
     every = reader.settings.topic.refresh_every
     if every <= 0:
         return []
-    return [PeriodicJob("topic-refresh", every=every, run=reader.refresh_topic, stoppable=True)]
+
+    async def refresh_then_alert() -> None:
+        await asyncio.to_thread(reader.refresh_topic)
+        # Alerts (one per story) wait for the stories; they look only at items stored since
+        # the last run, so this costs what arrived.
+        await reader.after_update_async()
+
+    return [PeriodicJob("topic-refresh", every=every, run=refresh_then_alert, stoppable=True)]
 
 
 def extra_jobs(reader: Reader) -> list[PeriodicJob]:

@@ -90,11 +90,17 @@ def parse_max_age(cache_control: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def request_headers(validators: Validators, agent: str = USER_AGENT) -> dict[str, str]:
-    """Headers of a (conditional) feed request."""
+ACCEPT_PAGE = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+"""What a web page request (an article, a site to find feeds on) accepts."""
+
+
+def request_headers(
+    validators: Validators, agent: str = USER_AGENT, accept: str = ACCEPT
+) -> dict[str, str]:
+    """Headers of a (conditional) feed request, or a page request with `accept`."""
     headers = {
         "User-Agent": agent,
-        "Accept": ACCEPT,
+        "Accept": accept,
         "Accept-Encoding": ACCEPT_ENCODING,
     }
     if validators.etag:
@@ -147,8 +153,13 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._transport.aclose()
 
-    async def fetch(self, url: str, validators: Validators | None = None) -> FetchResult:
+    async def fetch(
+        self, url: str, validators: Validators | None = None, *, accept: str = ACCEPT
+    ) -> FetchResult:
         """Fetch `url` conditionally; return the final status, headers and decoded body.
+
+        `accept` is the Accept header (feeds by default; `ACCEPT_PAGE` for web pages): the
+        same guard, deadline and size cap apply to everything fetched.
 
         Raises `BlockedAddressError`, `DeadlineExceededError`, `ResponseTooLargeError`, or
         `FetchError` (network failure, bad redirect, too many redirects).
@@ -166,7 +177,7 @@ class Fetcher:
                 hop_started = time.monotonic()
                 try:
                     async with asyncio.timeout(remaining):
-                        result = await self._exchange(url, target, validators, started)
+                        result = await self._exchange(url, target, validators, started, accept)
                 except TimeoutError:
                     raise DeadlineExceededError(
                         url, f"no complete response within {self.settings.timeout:g} s"
@@ -190,14 +201,46 @@ class Fetcher:
                     url, f"no complete response within {self.settings.timeout:g} s"
                 )
 
+    async def post_json(self, url: str, body: bytes) -> int:
+        """POST a JSON `body` to `url` (a webhook) through the same guard, deadline and
+        connection limits as fetches; return the status. Redirects are not followed (a
+        POST's redirect would repeat the body elsewhere). `FetchError` on failure."""
+        target = _checked_url(url, url)
+        request = httpx.Request(
+            "POST",
+            target,
+            headers={"User-Agent": self.user_agent, "Content-Type": "application/json"},
+            content=body,
+            extensions=self._request_extensions,
+        )
+        async with self._hosts[target.host], self._global:
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    response = await self._transport.handle_async_request(request)
+                    try:
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise DeadlineExceededError(
+                    url, f"no complete response within {self.settings.timeout:g} s"
+                ) from None
+            except BlockedAddressError as exc:
+                raise BlockedAddressError(url, exc.message) from exc
+            except FetchError:
+                raise
+            except httpx.HTTPError as exc:
+                raise FetchError(url, f"connection failed: {_describe(exc)}") from exc
+        return response.status_code
+
     async def _exchange(
-        self, url: str, target: httpx.URL, validators: Validators, started: float
+        self, url: str, target: httpx.URL, validators: Validators, started: float, accept: str
     ) -> FetchResult | tuple[int, str]:
         """One request: a final `FetchResult`, or (status, Location) for a redirect."""
         request = httpx.Request(
             "GET",
             target,
-            headers=request_headers(validators, self.user_agent),
+            headers=request_headers(validators, self.user_agent, accept),
             extensions=self._request_extensions,
         )
         try:

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from reader.exceptions import ParseError
-from reader.models import ItemWrite, ParsedFeed
+from reader.models import ItemWrite, ParsedArticle, ParsedFeed
 from reader.parse.worker import READY, Job
 
 _WAIT_SECONDS = 2.0
@@ -214,8 +214,27 @@ class ParserPool:
                 return parsed, writes
         raise ParseError(url, f"parser process answered {type(payload).__name__}")
 
-    async def _run(self, job: Job) -> Any:
+    async def extract_article(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None = None,
+        max_chars: int = 200_000,
+        deadline: float | None = None,
+    ) -> ParsedArticle | None:
+        """The article of a web page (`reader.parse.article`), extracted in a worker within
+        `deadline` seconds (default: the pool's); None when the page holds no article.
+        ParseError on a timeout, a crash or the memory limit."""
+        job = Job(body, url, content_type, 0, max_chars, article=True)
+        payload = await self._run(job, deadline)
+        if payload is None or isinstance(payload, ParsedArticle):
+            return payload
+        raise ParseError(url, f"parser process answered {type(payload).__name__}")
+
+    async def _run(self, job: Job, deadline: float | None = None) -> Any:
         """Run one job in a worker; its payload, or ParseError (bad document, timeout, memory)."""
+        deadline = self.deadline if deadline is None else deadline
         url = job.url
         idle = self._idle
         threads = self._threads
@@ -237,9 +256,9 @@ class ParserPool:
                 worker.ready = True
             # asyncio.wait, not wait_for: the thread holds the pipe until it returns.
             future = loop.run_in_executor(threads, _exchange, worker.conn, job)
-            done, _pending = await asyncio.wait({future}, timeout=self.deadline)
+            done, _pending = await asyncio.wait({future}, timeout=deadline)
             if not done:
-                raise ParseError(url, f"parsing took longer than the {self.deadline:g} s deadline")
+                raise ParseError(url, f"parsing took longer than the {deadline:g} s deadline")
             try:
                 status, payload = future.result()
             except (EOFError, OSError):

@@ -33,6 +33,8 @@ class Job:
     normalize: bool = False
     """Also turn the items into `ItemWrite`s (content hashes included) here, off the caller's
     process: the answer is then (ParsedFeed, list[ItemWrite])."""
+    article: bool = False
+    """The body is a web page: extract its article (`ParsedArticle`, or None for none)."""
 
 
 def limit_memory(memory_limit_mb: int) -> None:
@@ -53,6 +55,12 @@ def run_job(job: Job, memory_limit_mb: int) -> tuple[str, Any]:
     from reader.parse import parse_document
 
     try:
+        if job.article:
+            from reader.parse.article import extract_article
+
+            return "ok", extract_article(
+                job.body, url=job.url, content_type=job.content_type, max_chars=job.max_field_chars
+            )
         parsed = parse_document(
             job.body,
             url=job.url,

@@ -8,7 +8,7 @@ phrase of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 TEXT_FIELDS = ("title", "author", "source", "body")
@@ -70,7 +70,85 @@ class Or:
     parts: tuple[QueryNode, ...]
 
 
-QueryNode = Term | Phrase | Near | Field | Not | And | Or
+STATES = ("unread", "read", "starred", "unstarred", "hidden", "tagged")
+"""What ``is:`` takes."""
+
+SCORE_OPERATORS = (">=", "<=", ">", "<", "=")
+"""What ``score`` takes, longest first (so ``>=`` is not read as ``>``)."""
+
+
+@dataclass(frozen=True)
+class TagIs:
+    """``tag:NAME``: the item, or its feed, carries this tag (any case)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FeedIs:
+    """``feed:NAME``: the item's feed has this URL, or a name containing NAME (any case)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class StateIs:
+    """``is:unread`` and the like: one of `STATES`."""
+
+    state: str
+
+
+@dataclass(frozen=True)
+class ScoreIs:
+    """``score>0.5``: the topic score compared with a number (unscored items never match)."""
+
+    operator: str
+    value: float
+
+
+@dataclass(frozen=True)
+class StoryIs:
+    """``story:12`` (that story) or ``story:3+`` (a story reported by at least 3 sources)."""
+
+    story_id: int | None = None
+    min_sources: int | None = None
+
+
+@dataclass(frozen=True)
+class AgeIs:
+    """``newer:7d`` / ``older:12h``: the item's date within (or before) the last `seconds`."""
+
+    newer: bool
+    seconds: int
+
+
+Filter = TagIs | FeedIs | StateIs | ScoreIs | StoryIs | AgeIs
+"""A condition on what the store knows of an item besides its text."""
+
+FILTER_TYPES = (TagIs, FeedIs, StateIs, ScoreIs, StoryIs, AgeIs)
+
+QueryNode = Term | Phrase | Near | Field | Not | And | Or | Filter
+
+
+def any_part(node: QueryNode, test: Callable[[QueryNode], bool]) -> bool:
+    """Whether `test` holds for `node` or any node inside it."""
+    if test(node):
+        return True
+    if isinstance(node, Not | Field):
+        return any_part(node.query, test)
+    if isinstance(node, And | Or):
+        return any(any_part(part, test) for part in node.parts)
+    return False
+
+
+def has_filters(node: QueryNode) -> bool:
+    """Whether any part of the query is a filter (not plain full-text search)."""
+    return any_part(node, lambda part: isinstance(part, FILTER_TYPES))
+
+
+def mentions_state(node: QueryNode, state: str) -> bool:
+    """Whether the query says anything about `state` (``is:hidden`` shows hidden items)."""
+    return any_part(node, lambda part: isinstance(part, StateIs) and part.state == state)
 
 
 def positive_words(node: QueryNode) -> Iterator[str]:

@@ -15,7 +15,11 @@ Grammar (AND binds tighter than OR, as in FTS5 and PostgreSQL; NOT and ``-`` tig
     unary   := ("NOT" | "-") unary | FIELD ":" unary | primary
     primary := "(" or_expr ")" | NEAR "(" word+ ["," N] ")" | PHRASE | WORD
 
-Issue-14 field filters (``tag:``, ``is:unread`` ...) extend `_classify_chunk` and `_unary`.
+Filters on what the store knows besides the text (``tag:``, ``feed:``, ``is:``, ``score>``,
+``story:``, ``newer:``, ``older:``) are `reader.query.nodes.Filter` nodes; they combine with
+words, ``-``, ``OR`` and parentheses like any word. A filter with a value it cannot take
+(``is:bogus``, ``newer:soon``) is an `InvalidSearchQueryError` naming what it takes: guessing
+there would silently list the wrong items.
 """
 
 from __future__ import annotations
@@ -27,14 +31,24 @@ from dataclasses import dataclass
 
 from reader.exceptions import InvalidSearchQueryError
 from reader.query.nodes import (
+    FILTER_TYPES,
+    SCORE_OPERATORS,
+    STATES,
     TEXT_FIELDS,
+    AgeIs,
     And,
+    FeedIs,
     Field,
+    Filter,
     Near,
     Not,
     Or,
     Phrase,
     QueryNode,
+    ScoreIs,
+    StateIs,
+    StoryIs,
+    TagIs,
     Term,
 )
 
@@ -44,6 +58,14 @@ NEAR_DEFAULT = 10
 NOTHING_TO_SEARCH = 'nothing to search for: type words, "a phrase", word*, or -word after a word'
 
 _FIELD_CHUNK = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
+_SCORE_CHUNK = re.compile(r"(?i:score)(>=|<=|>|<|=|:)(.*)", re.DOTALL)
+_AGE = re.compile(r"(\d+)\s*([mhdw]?)", re.IGNORECASE)
+_STORY = re.compile(r"(\d+)(\+?)")
+
+FILTER_NAMES = ("tag", "feed", "is", "story", "newer", "older")
+"""Filters written ``name:value``; ``score`` takes an operator instead of the colon."""
+
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "": 86400}
 _NEAR_DISTANCE = re.compile(r"(.*?),(\d+)", re.DOTALL)
 
 
@@ -58,6 +80,7 @@ class _Kind(enum.Enum):
     NOT = "NOT"
     NEAR = "NEAR"
     FIELD = "field"
+    FILTER = "filter"
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,8 @@ class _Token:
     kind: _Kind
     text: str = ""
     prefix: bool = False
+    value: str = ""
+    """A filter's value as typed (``unread`` of ``is:unread``); may come from a phrase."""
 
 
 _OPERATORS = {"OR": _Kind.OR, "AND": _Kind.AND, "NOT": _Kind.NOT}
@@ -124,7 +149,13 @@ def _classify_chunk(chunk: str, glued_paren: bool) -> list[_Token]:
         return [_Token(_OPERATORS[chunk])]
     if chunk == "NEAR" and glued_paren:
         return [_Token(_Kind.NEAR)]
+    score = _SCORE_CHUNK.fullmatch(chunk)
+    if score:
+        operator = ">=" if score.group(1) == ":" else score.group(1)
+        return [_Token(_Kind.FILTER, "score", value=operator + score.group(2))]
     field = _FIELD_CHUNK.fullmatch(chunk)
+    if field and field.group(1).lower() in FILTER_NAMES:
+        return [_Token(_Kind.FILTER, field.group(1).lower(), value=field.group(2))]
     if field and field.group(1).lower() in TEXT_FIELDS:
         rest = field.group(2)
         tokens = [_Token(_Kind.FIELD, field.group(1).lower())]
@@ -201,6 +232,11 @@ class _Parser:
             operand = self._operand()
             # "title:" with nothing after it is the word itself.
             return Term(token.text) if operand is None else _within(token.text, operand)
+        if token.kind is _Kind.FILTER:
+            value = token.value
+            if not value and self.peek() is _Kind.PHRASE:  # tag:"two words"
+                value = self.take().text
+            return make_filter(token.text, value)
         if token.kind is _Kind.LPAREN:
             inner = self._or()
             if self.peek() is _Kind.RPAREN:
@@ -268,6 +304,45 @@ def _within(field: str, node: QueryNode) -> QueryNode:
     """`node` limited to one field; exclusions stay outermost, an inner field wins."""
     if isinstance(node, Not):
         return Not(_within(field, node.query))
-    if isinstance(node, Field):
+    if isinstance(node, (Field, *FILTER_TYPES)):
         return node
     return Field(field, node)
+
+
+def make_filter(name: str, value: str) -> Filter:
+    """The filter `name` (one of `FILTER_NAMES`, or ``score`` with its operator leading the
+    value) with `value`; `InvalidSearchQueryError` saying what it takes when it cannot."""
+    written = f"{name}:{value}" if name != "score" else f"score{value}"
+    value = value.strip()
+
+    def bad(takes: str) -> InvalidSearchQueryError:
+        return InvalidSearchQueryError(written, f"{name} takes {takes}")
+
+    if name == "score":
+        operator = next((op for op in SCORE_OPERATORS if value.startswith(op)), None)
+        try:
+            number = float(value[len(operator) :]) if operator else None
+        except ValueError:
+            number = None
+        if operator is None or number is None or not 0 <= number <= 1:
+            raise bad("a comparison with a number from 0 to 1: score>0.5, score<=0.2")
+        return ScoreIs(operator, number)
+    if name == "is":
+        if value.lower() not in STATES:
+            raise bad(", ".join(STATES) + " (is:unread)")
+        return StateIs(value.lower())
+    if name == "story":
+        story = _STORY.fullmatch(value)
+        if story is None:
+            raise bad("a story number (story:12) or a least number of sources (story:3+)")
+        number = int(story.group(1))
+        return StoryIs(min_sources=number) if story.group(2) else StoryIs(story_id=number)
+    if name in ("newer", "older"):
+        age = _AGE.fullmatch(value)
+        if age is None:
+            raise bad("an age in minutes, hours, days or weeks: 30m, 12h, 7d, 2w")
+        seconds = int(age.group(1)) * _UNIT_SECONDS[age.group(2).lower()]
+        return AgeIs(newer=name == "newer", seconds=seconds)
+    if not value:
+        raise bad('a name: tag:NAME, or tag:"two words"' if name == "tag" else "a name or URL")
+    return TagIs(" ".join(value.split())) if name == "tag" else FeedIs(value)

@@ -11,6 +11,14 @@ Asia-Pacific, U.S. and it's are found as written.
   title:"a b"        a field with a phrase; title:(a OR b) with a group
   (a OR b) c         parentheses group
   NEAR(a b, 5)       the words within 5 words of each other
+Filters combine with words, -, OR and parentheses like words:
+  tag:ukraine        tagged so (the item or its feed); tag:"two words"
+  feed:bbc           from a feed whose name holds bbc (or with that URL)
+  is:unread          also is:read, is:starred, is:unstarred, is:tagged,
+                     is:hidden (hidden items show only when asked for)
+  score>0.5          topic score; also >=, <, <=
+  story:3+           in a story from 3 or more sources; story:12 one story
+  newer:7d           dated within 7 days (m, h, d, w); older:2w before
 Operators are upper case: or, and, not in lower case are words."""
 """Every line fits in 78 columns."""
 

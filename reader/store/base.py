@@ -21,6 +21,8 @@ from reader.models import (
     ItemFilter,
     ItemVersion,
     ItemWrite,
+    Rule,
+    SavedView,
     SearchHit,
     SortOrder,
     StoreCheck,
@@ -56,8 +58,16 @@ class Store(Protocol):
 
     # -- feeds (sources) -------------------------------------------------------------------
 
-    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
-        """Subscribe to `url`; raise `FeedExistsError` if it is already there.
+    def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] = (),
+        full_text: bool | None = None,
+    ) -> Feed:
+        """Subscribe to `url`; raise `FeedExistsError` if it is already there. `full_text`
+        fetches each new item's article (None: ``[fetch] full_text`` decides).
 
         A removed feed that kept items is subscribed again, with those items."""
         ...
@@ -84,6 +94,10 @@ class Store(Protocol):
 
     def set_feed_title(self, url: str, title: str | None) -> None:
         """Set (or clear, with None or "") the user's own title for the feed."""
+        ...
+
+    def set_feed_full_text(self, url: str, full_text: bool | None) -> None:
+        """Turn full articles on or off for the feed (None: ``[fetch] full_text`` decides)."""
         ...
 
     def set_feed_interval(self, url: str, seconds: int | None) -> None:
@@ -132,11 +146,15 @@ class Store(Protocol):
         """
         ...
 
-    def write_feeds(self, writes: Sequence[FeedWrite]) -> list[WriteCounts]:
+    def write_feeds(
+        self, writes: Sequence[FeedWrite], *, rules: Sequence[Rule] = ()
+    ) -> list[WriteCounts]:
         """`write_items` for several feeds in one transaction (one commit instead of many).
 
-        Each feed's items are first seen at its `feed_update.checked`. If any part fails,
-        nothing of the batch is written.
+        Each feed's items are first seen at its `feed_update.checked`. `rules` are applied,
+        in order, to the new items their queries find, in the same transaction (so nobody
+        sees a new item before its rules did their work). If any part fails, nothing of the
+        batch is written.
         """
         ...
 
@@ -337,6 +355,41 @@ class Store(Protocol):
     def exclusive(self, name: str) -> AbstractContextManager[bool]:
         """Hold the database-wide lock `name` inside the block; True if we got it (a job
         that must run on one daemon at a time skips its turn when False)."""
+
+    # -- saved views, full articles, alerts ------------------------------------------------
+
+    def get_views(self) -> list[SavedView]:
+        """The saved views, by name."""
+        ...
+
+    def add_view(self, name: str, query: str) -> SavedView:
+        """Save a query under a name; `ViewExistsError` if the name is taken (any case)."""
+        ...
+
+    def remove_view(self, name: str) -> None:
+        """Forget a saved view; `ViewNotFoundError` if there is none of that name."""
+        ...
+
+    def set_full_text(self, item_id: int, *, content_html: str, text: str) -> None:
+        """Keep an item's fetched article as its body (the feed's text becomes the summary);
+        raise `ItemNotFoundError`."""
+        ...
+
+    def get_alert_candidates(self, after_id: int, *, min_score: float | None) -> list[Item]:
+        """Feed items stored after item `after_id`, not hidden, not alerted yet, scoring at
+        least `min_score` (when given), best first, with their bodies."""
+        ...
+
+    def alerted_stories(self, story_ids: Sequence[int]) -> set[int]:
+        """Which of these stories hold an item an alert was already sent for."""
+        ...
+
+    def record_alerts(self, item_ids: Sequence[int], when: datetime) -> None:
+        """Remember that alerts went out for these items."""
+        ...
+
+    def last_item_id(self) -> int:
+        """The greatest item id so far (0 for none): a mark for "items stored after now"."""
         ...
 
     # -- housekeeping ----------------------------------------------------------------------

@@ -60,12 +60,12 @@ def sorted_tags(names: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def feed_from_row(row: Sequence[Any], codec: RowCodec, counts: tuple[int, int] = (0, 0)) -> Feed:
-    """A feed from the first 20 columns of a backend's `FEED_COLUMNS`."""
+    """A feed from the first 21 columns of a backend's `FEED_COLUMNS`."""
     (
         id_, url, kind, title, user_title, link, added, enabled, disabled_reason, etag,
         last_modified, body_hash, last_checked, last_updated, next_check, last_error,
-        error_count, update_interval, ttl, tags,
-    ) = row[:20]  # fmt: skip
+        error_count, update_interval, ttl, tags, full_text,
+    ) = row[:21]  # fmt: skip
     return Feed(
         id=int(id_),
         url=str(url),
@@ -88,20 +88,21 @@ def feed_from_row(row: Sequence[Any], codec: RowCodec, counts: tuple[int, int] =
         ttl=ttl,
         item_count=counts[0],
         unread_count=counts[1],
+        full_text=None if full_text is None else bool(full_text),
     )
 
 
 def item_from_row(row: Sequence[Any], codec: RowCodec, *, with_content: bool) -> Item:
-    """An item from a backend's `ITEM_COLUMNS_LIGHT` (19) or `ITEM_COLUMNS_FULL` (23)."""
+    """An item from a backend's `ITEM_COLUMNS_LIGHT` (21) or `ITEM_COLUMNS_FULL` (25)."""
     (
         id_, source_id, source_name, identity, title, link, author, published, updated,
         first_seen, source_names, read, starred, score, score_terms, story_id, tags,
-        story_size, source_removed,
-    ) = row[:19]  # fmt: skip
+        story_size, source_removed, hidden, full_text,
+    ) = row[:21]  # fmt: skip
     content_html = text = summary = None
     enclosures: tuple[ItemLink, ...] = ()
     if with_content:
-        content_html, text, summary, packed = row[19:23]
+        content_html, text, summary, packed = row[21:25]
         enclosures = unpack_enclosures(packed)
     return Item(
         id=int(id_),
@@ -127,6 +128,8 @@ def item_from_row(row: Sequence[Any], codec: RowCodec, *, with_content: bool) ->
         story_size=int(story_size),
         source_removed=bool(source_removed),
         enclosures=enclosures,
+        hidden=bool(hidden),
+        full_text=bool(full_text),
     )
 
 

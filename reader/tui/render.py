@@ -153,7 +153,11 @@ def item_header(item: Item, now: datetime, words: Sequence[str] = ()) -> Text:
     if item.story_size > 1:
         field("Story", f"{item.story_size} sources (press S to list them)", "bold")
     flags = [("unread" if not item.read else "read")] + (["starred"] if item.starred else [])
+    if item.hidden:
+        flags.append("hidden by a rule")
     field("Marks", ", ".join(flags))
+    if item.full_text:
+        field("Text", "the linked article (full text)", "green")
     return head
 
 

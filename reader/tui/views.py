@@ -1,4 +1,5 @@
-"""The views the sidebar offers (Topic, Unread, Starred, Seeds, tags, feeds, search, story).
+"""The views the sidebar offers (Topic, Unread, Starred, Seeds, Hidden, saved views, tags,
+feeds, search, story).
 
 A view is data: a label, the filter and order its items are listed in, and its counts.
 Building the list reads the store, so it runs in a worker, never on the event loop.
@@ -9,8 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from reader.config import Settings
-from reader.core import Reader
+from reader.core import HIDDEN_FILTER, Reader, topic_filter
+from reader.exceptions import InvalidSearchQueryError
 from reader.models import SEEDS_SOURCE_URL, Feed, ItemFilter, SortOrder
 from reader.textsafe import plain
 
@@ -26,6 +27,8 @@ class ViewKind(enum.StrEnum):
     FEED = "feed"
     SEARCH = "search"
     STORY = "story"
+    SAVED = "saved"
+    HIDDEN = "hidden"
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,9 @@ class View:
     error: str | None = None
     """For a failing or disabled feed: why, as one plain line."""
     query: str | None = None
-    """For a search view: the query, to highlight its words."""
-
-
-def topic_filter(settings: Settings) -> ItemFilter:
-    """The Topic view's filter: everything, minus what scores below `topic.hide_below`."""
-    hide_below = settings.topic.hide_below
-    return ItemFilter(min_score=hide_below) if hide_below > 0 else ItemFilter()
+    """For a search or saved view: the query, to highlight its words."""
+    count: int | None = None
+    """For views counted by all their items rather than the unread (Hidden)."""
 
 
 def build_views(reader: Reader) -> list[View]:
@@ -95,6 +94,12 @@ def build_views(reader: Reader) -> list[View]:
             unread=seeds.unread_count if seeds else 0,
         ),
     ]
+    hidden = reader.count_items(HIDDEN_FILTER)
+    if hidden:  # shown only when a rule has hidden something
+        views.append(
+            View("hidden", ViewKind.HIDDEN, "Hidden", HIDDEN_FILTER, unread=0, count=hidden)
+        )
+    views += saved_views(reader)
     views += [
         View(
             f"tag:{tag.name}",
@@ -106,6 +111,26 @@ def build_views(reader: Reader) -> list[View]:
         for tag in reader.get_tags()
     ]
     views += [feed_view(feed) for feed in feeds if not feed.is_seeds]
+    return views
+
+
+def saved_views(reader: Reader) -> list[View]:
+    """The saved queries (`reader views add`), each with its unread count; a view whose query
+    no longer parses (saved by a newer version) says why instead of failing the sidebar."""
+    views: list[View] = []
+    for saved in reader.get_views():
+        key = f"view:{saved.name.casefold()}"
+        try:
+            where = reader.query_filter(saved.query)
+        except InvalidSearchQueryError as exc:
+            views.append(
+                View(key, ViewKind.SAVED, plain(saved.name), ItemFilter(ids=()), error=exc.hint)
+            )
+            continue
+        unread = reader.count_items(replace(where, unread=True))
+        views.append(
+            View(key, ViewKind.SAVED, plain(saved.name), where, unread=unread, query=saved.query)
+        )
     return views
 
 

@@ -27,11 +27,20 @@ from urllib.parse import urlsplit
 from reader.config import Settings
 from reader.exceptions import DatabaseError, FeedError, FeedNotFoundError, StorageError
 from reader.fetch import Fetcher
-from reader.models import Feed, FeedResult, ItemFilter, ItemWrite, ParsedFeed, UpdateReport
+from reader.models import (
+    Feed,
+    FeedResult,
+    ItemFilter,
+    ItemWrite,
+    ParsedArticle,
+    ParsedFeed,
+    UpdateReport,
+)
 from reader.parse import ParserPool
 from reader.schedule import RHYTHM_ITEMS
 from reader.store.base import Store
 from reader.textsafe import plain
+from reader.update.articles import wants_full_text, with_articles
 from reader.update.decide import (
     Changed,
     Decider,
@@ -112,6 +121,20 @@ class _LazyParser:
             content_type=content_type,
             max_items=settings.fetch.max_items,
             max_field_chars=settings.fetch.max_field_chars,
+        )
+
+    async def extract_article(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None = None,
+        max_chars: int = 200_000,
+        deadline: float | None = None,
+    ) -> ParsedArticle | None:
+        await self.start()
+        return await self._pool.extract_article(
+            body, url=url, content_type=content_type, max_chars=max_chars, deadline=deadline
         )
 
     async def start(self) -> None:
@@ -196,7 +219,7 @@ class _FeedUpdater:
     def __init__(self, run: _Run) -> None:
         self.run = run
         self.decider = Decider(run.settings.schedule)
-        self.writer = BatchedWriter(run.store, run.store_thread)
+        self.writer = BatchedWriter(run.store, run.store_thread, rules=run.settings.rules)
         self.fault: DatabaseError | None = None
         """The database failure that stopped this update, if one did."""
         self._before_write: set[asyncio.Task[object]] = set()
@@ -301,6 +324,15 @@ class _FeedUpdater:
         )
         known = await self._in_thread(run.store_thread, run.store.get_item_versions, check.feed.id)
         decision = self.decider.changed(check, verdict, parsed, writes, known)
+        if decision.write.items and wants_full_text(check.feed, run.settings):
+            # Before scoring: the topic score, the search index and the rules read the article.
+            items = await with_articles(
+                decision.write.items,
+                fetcher=run.pipeline.fetcher,
+                extractor=run.pipeline.parser,
+                settings=run.settings,
+            )
+            decision = replace(decision, write=replace(decision.write, items=items))
         if run.scorer is None or not decision.write.items:
             return decision
         scored = await self._in_thread(

@@ -17,7 +17,8 @@ FEED_COLUMNS = """
     s.disabled_reason, s.etag, s.last_modified, s.body_hash, s.last_checked,
     s.last_updated, s.next_check, s.last_error, s.error_count, s.update_interval, s.ttl,
     ARRAY(SELECT t.name FROM source_tags st JOIN tags t ON t.id = st.tag_id
-        WHERE st.source_id = s.id) AS tags
+        WHERE st.source_id = s.id) AS tags,
+    s.full_text
 """
 
 ITEM_COLUMNS_LIGHT = """
@@ -29,7 +30,8 @@ ITEM_COLUMNS_LIGHT = """
     CASE WHEN i.story_id IS NULL THEN 0 ELSE
         (SELECT count(DISTINCT i2.source_id) FROM items i2 WHERE i2.story_id = i.story_id)
     END AS story_size,
-    s.removed IS NOT NULL AS source_removed
+    s.removed IS NOT NULL AS source_removed,
+    i.hidden, i.full_text
 """
 
 ITEM_COLUMNS_FULL = ITEM_COLUMNS_LIGHT + ", i.content_html, i.text, i.summary, i.enclosures"

@@ -24,21 +24,28 @@ _DUE_ORDER = "s.next_check NULLS FIRST, s.id"
 
 
 class FeedsMixin(StoreBase):
-    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
+    def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] = (),
+        full_text: bool | None = None,
+    ) -> Feed:
         def work(conn: psycopg.Connection) -> None:
             row = conn.execute(
-                "INSERT INTO sources (url, kind, user_title, added) VALUES (%s, 'feed', %s, %s)"
-                " ON CONFLICT (url) DO NOTHING RETURNING id",
-                (url, title, to_db(now_utc())),
+                "INSERT INTO sources (url, kind, user_title, added, full_text)"
+                " VALUES (%s, 'feed', %s, %s, %s) ON CONFLICT (url) DO NOTHING RETURNING id",
+                (url, title, to_db(now_utc()), full_text),
             ).fetchone()
             if row is None:
                 # Subscribing again brings a removed feed back, with the items the user kept.
                 row = conn.execute(
                     "UPDATE sources SET removed = NULL, enabled = true, disabled_reason = NULL,"
                     " user_title = %s, added = %s, etag = NULL, last_modified = NULL,"
-                    " body_hash = NULL, next_check = NULL, last_error = NULL, error_count = 0"
-                    " WHERE url = %s AND removed IS NOT NULL RETURNING id",
-                    (title, to_db(now_utc()), url),
+                    " body_hash = NULL, next_check = NULL, last_error = NULL, error_count = 0,"
+                    " full_text = %s WHERE url = %s AND removed IS NOT NULL RETURNING id",
+                    (title, to_db(now_utc()), full_text, url),
                 ).fetchone()
             if row is None:
                 raise FeedExistsError(url)
@@ -59,13 +66,13 @@ class FeedsMixin(StoreBase):
         def work(conn: psycopg.Connection) -> Feed:
             row = conn.execute(
                 f"SELECT {FEED_COLUMNS}, (SELECT count(*) FROM items WHERE source_id = s.id),"
-                " (SELECT count(*) FROM items WHERE source_id = s.id AND NOT read)"
+                " (SELECT count(*) FROM items WHERE source_id = s.id AND NOT read AND NOT hidden)"
                 " FROM sources s WHERE s.url = %s AND s.removed IS NULL",
                 (url,),
             ).fetchone()
             if row is None:
                 raise FeedNotFoundError(url)
-            return feed_from_row(row, (int(row[20]), int(row[21])))
+            return feed_from_row(row, (int(row[21]), int(row[22])))
 
         return self._db.read(work)
 
@@ -76,7 +83,7 @@ class FeedsMixin(StoreBase):
             counts = {
                 int(r[0]): (int(r[1]), int(r[2]))
                 for r in conn.execute(
-                    "SELECT source_id, count(*), count(*) FILTER (WHERE NOT read)"
+                    "SELECT source_id, count(*), count(*) FILTER (WHERE NOT read AND NOT hidden)"
                     " FROM items GROUP BY source_id"
                 )
             }

@@ -34,6 +34,10 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
+def _optional_flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _json_list(value: Any) -> list[str] | None:
     if not value:
         return None
@@ -62,11 +66,12 @@ TABLES: tuple[Table, ...] = (
             "id", "url", "kind", "title", "user_title", "link", "added", "enabled",
             "disabled_reason", "etag", "last_modified", "body_hash", "last_checked",
             "last_updated", "next_check", "last_error", "error_count", "update_interval", "ttl",
-            "removed",
+            "removed", "full_text",
         ),
         {
             "added": _time, "enabled": _flag, "last_checked": _time,
             "last_updated": _time, "next_check": _time, "removed": _time,
+            "full_text": _optional_flag,
         },
         has_identity=True,
     ),
@@ -77,12 +82,12 @@ TABLES: tuple[Table, ...] = (
             "id", "source_id", "identity", "title", "link", "author", "published", "updated",
             "first_seen", "sort_date", "content_html", "text", "summary", "source_names",
             "content_hash", "read", "starred", "score", "score_terms", "story_id",
-            "enclosures", "grouped",
+            "enclosures", "grouped", "hidden", "score_adjust", "full_text",
         ),
         {
             "published": _time, "updated": _time, "first_seen": _time, "sort_date": _time,
             "source_names": _json_list, "read": _flag, "starred": _flag,
-            "score_terms": _json_list, "grouped": _flag,
+            "score_terms": _json_list, "grouped": _flag, "hidden": _flag, "full_text": _flag,
         },
         has_identity=True,
     ),
@@ -91,6 +96,8 @@ TABLES: tuple[Table, ...] = (
     Table("tags", ("id", "name"), {}, has_identity=True),
     Table("item_tags", ("item_id", "tag_id"), {}),
     Table("source_tags", ("source_id", "tag_id"), {}),
+    Table("views", ("name", "query", "added"), {"added": _time}),
+    Table("alerts_sent", ("item_id", "sent"), {"sent": _time}),
 )  # fmt: skip
 
 _SQLITE_ONLY = ("items_fts",)

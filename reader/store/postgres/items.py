@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -17,9 +17,11 @@ from reader.models import (
     ItemFilter,
     ItemVersion,
     ItemWrite,
+    Rule,
     SortOrder,
     WriteCounts,
 )
+from reader.query import mentions_state
 from reader.store.postgres._base import (
     ITEM_COLUMNS_FULL,
     ITEM_COLUMNS_LIGHT,
@@ -29,7 +31,10 @@ from reader.store.postgres._base import (
 )
 from reader.store.postgres._db import from_db, to_db
 from reader.store.postgres.feeds import FeedsMixin
+from reader.store.postgres.query import POSTGRES, clamp
+from reader.store.querysql import query_condition
 from reader.store.rows import backlog_date, pack_enclosures
+from reader.store.rules import apply_rules
 
 _ORDER = {
     SortOrder.NEWEST: "i.sort_date DESC, i.id DESC",
@@ -40,25 +45,32 @@ _ORDER = {
 
 _NEW_ITEM_COLUMNS = (
     "source_id, identity, title, link, author, published, updated, first_seen, sort_date,"
-    " content_html, text, summary, source_names, content_hash, score, score_terms, enclosures"
+    " content_html, text, summary, source_names, content_hash, score, score_terms, enclosures,"
+    " full_text"
 )
 
 
-def filter_sql(where: ItemFilter) -> tuple[str, list[object]]:
-    """The WHERE clause (over `items i`) and its parameters for a filter."""
+def filter_sql(where: ItemFilter, now: datetime | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause (over `items i`) and its parameters for a filter; `now` (default:
+    the clock) anchors a query's ``newer:`` and ``older:``."""
     clauses: list[str] = []
     params: list[object] = []
+    if where.query is not None:
+        sql, query_params = query_condition(where.query, now or datetime.now(UTC), POSTGRES)
+        clauses.append(f"({sql})")
+        params += query_params
+    if (
+        where.hidden is not None
+        and where.ids is None
+        and not (where.query is not None and mentions_state(where.query, "hidden"))
+    ):
+        clauses.append("i.hidden" if where.hidden else "NOT i.hidden")
     if where.unread:
         clauses.append("NOT i.read")
     if where.starred:
         clauses.append("i.starred")
     if where.tag is not None:
-        clauses.append(
-            "(EXISTS (SELECT 1 FROM item_tags it JOIN tags t ON t.id = it.tag_id"
-            " WHERE it.item_id = i.id AND lower(t.name) = lower(%s))"
-            " OR EXISTS (SELECT 1 FROM source_tags st JOIN tags t ON t.id = st.tag_id"
-            " WHERE st.source_id = i.source_id AND lower(t.name) = lower(%s)))"
-        )
+        clauses.append(POSTGRES.tag_condition())
         name = normalize_tag(where.tag)
         params += [name, name]
     if where.source is not None:
@@ -113,15 +125,27 @@ class ItemsMixin(FeedsMixin):
             lambda conn: self._write_items_in(conn, source_id, items, now, feed_url, feed_update)
         )
 
-    def write_feeds(self, writes: Sequence[FeedWrite]) -> list[WriteCounts]:
-        return self._db.write(
-            lambda conn: [
+    def write_feeds(
+        self, writes: Sequence[FeedWrite], *, rules: Sequence[Rule] = ()
+    ) -> list[WriteCounts]:
+        def work(conn: psycopg.Connection) -> list[WriteCounts]:
+            counts = [
                 self._write_items_in(
                     conn, w.source_id, w.items, w.feed_update.checked, w.feed_url, w.feed_update
                 )
                 for w in writes
             ]
-        )
+            new_ids = [i for c in counts for i in c.new_ids]
+            if rules and new_ids:
+
+                def tag_id(name: str) -> int:
+                    [found] = self._tag_ids(conn, [name])
+                    return found
+
+                apply_rules(conn, POSTGRES, rules, new_ids, tag_id, clamp)
+            return counts
+
+        return self._db.write(work)
 
     def _write_items_in(
         self,
@@ -157,6 +181,7 @@ class ItemsMixin(FeedsMixin):
         backlog = to_db(backlog_date(items, known, deleted))
         pending: list[tuple[Any, ...]] = []
         new = updated = 0
+        new_ids: list[int] = []
 
         def flush() -> None:
             # COPY is PostgreSQL's fastest way in; the row trigger indexes each item.
@@ -164,6 +189,17 @@ class ItemsMixin(FeedsMixin):
                 with conn.cursor().copy(f"COPY items ({_NEW_ITEM_COLUMNS}) FROM STDIN") as copy:
                     for row in pending:
                         copy.write_row(row)
+                # COPY returns no ids: read them back by identity, in document order.
+                identities = [str(row[1]) for row in pending]
+                found: dict[str, int] = {
+                    str(identity): int(id_)
+                    for identity, id_ in conn.execute(
+                        "SELECT identity, id FROM items WHERE source_id = %s"
+                        " AND identity = ANY(%s)",
+                        (source_id, identities),
+                    )
+                }
+                new_ids.extend(int(found[identity]) for identity in identities)
                 pending.clear()
 
         for item in items:
@@ -190,6 +226,7 @@ class ItemsMixin(FeedsMixin):
                         item.score,
                         text_list(item.score_terms),
                         pack_enclosures(item.enclosures),
+                        item.full_text,
                     )
                 )
                 known[item.identity] = item.content_hash
@@ -201,7 +238,8 @@ class ItemsMixin(FeedsMixin):
                     "UPDATE items SET title = %s, link = %s, author = %s, published = %s,"
                     " updated = %s, sort_date = coalesce(%s, %s, sort_date),"
                     " content_html = %s, text = %s, summary = %s, source_names = %s,"
-                    " content_hash = %s, score = coalesce(%s, score),"
+                    " content_hash = %s, full_text = %s,"
+                    " score = coalesce(greatest(0.0, least(1.0, %s + score_adjust)), score),"
                     " score_terms = coalesce(%s, score_terms), enclosures = %s"
                     " WHERE source_id = %s AND identity = %s",
                     (
@@ -217,6 +255,7 @@ class ItemsMixin(FeedsMixin):
                         item.summary,
                         text_list(item.source_names),
                         item.content_hash,
+                        item.full_text,
                         item.score,
                         text_list(item.score_terms),
                         pack_enclosures(item.enclosures),
@@ -231,7 +270,7 @@ class ItemsMixin(FeedsMixin):
             if new or updated:
                 feed_update = replace(feed_update, updated_items=True)
             self._apply_feed_update(conn, feed_url, feed_update)
-        return WriteCounts(new=new, updated=updated)
+        return WriteCounts(new=new, updated=updated, new_ids=tuple(new_ids))
 
     def get_item(self, item_id: int) -> Item:
         def work(conn: psycopg.Connection) -> Item:

@@ -261,7 +261,31 @@ def _apply_v5(conn: psycopg.Connection) -> None:
     conn.execute(_V5)
 
 
-MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4, _apply_v5]
+_V6 = """
+ALTER TABLE items ADD COLUMN hidden boolean NOT NULL DEFAULT false;
+ALTER TABLE items ADD COLUMN score_adjust double precision NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN full_text boolean NOT NULL DEFAULT false;
+ALTER TABLE sources ADD COLUMN full_text boolean;
+CREATE TABLE views (
+    name  text NOT NULL,
+    query text NOT NULL,
+    added timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX views_by_name ON views (lower(name));
+CREATE TABLE alerts_sent (
+    item_id bigint PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+    sent    timestamptz NOT NULL
+);
+"""
+
+
+def _apply_v6(conn: psycopg.Connection) -> None:
+    """Reading depth, as SQLite's version 9: rules' hidden items and score changes, full
+    articles (per item and per feed), saved views, and the alerts already sent."""
+    conn.execute(_V6)
+
+
+MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4, _apply_v5, _apply_v6]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
 from reader.exceptions import InvalidSearchQueryError, SearchTimeoutError
 from reader.models import SearchHit
-from reader.query import UNRUNNABLE, QueryNode, parse_query
+from reader.query import UNRUNNABLE, QueryNode, mentions_state, parse_query
 from reader.store.base import SEARCH_BODY_CHARS
 from reader.store.postgres._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
+from reader.store.postgres.query import POSTGRES
 from reader.store.postgres.tsquery import compile_tsquery
+from reader.store.querysql import query_condition, ranked_words
 
 # ts_rank's weights are {D, C, B, A}: body 1, author 2, source 2, title 10, as SQLite's bm25.
 _WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
@@ -24,32 +27,34 @@ _HEADLINE = (
 )
 _SNIPPET_CHARS = 160
 
+# `{where}` holds more conditions over `items i` (hidden items, a query's filters).
 _MATCHING = f"""
-    WITH q AS (SELECT to_tsquery('reader_english', %(query)s) AS query),
+    WITH q AS (SELECT to_tsquery('reader_english', %s) AS query),
     hits AS (
-        SELECT i.id, ts_rank(%(weights)s, i.search, q.query, 1) AS rank
+        SELECT i.id, ts_rank(%s, i.search, q.query, 1) AS rank
         FROM items i, q
-        WHERE i.search @@ q.query
+        WHERE i.search @@ q.query{{where}}
         ORDER BY rank DESC, i.id DESC
-        LIMIT %(limit)s
+        LIMIT %s
     )
     SELECT {ITEM_COLUMNS_LIGHT},
         ts_headline('reader_english',
             coalesce(i.title, '') || ' — ' || left(coalesce(i.text, ''), {SEARCH_BODY_CHARS}),
-            q.query, %(headline)s),
+            q.query, %s),
         -h.rank
     FROM hits h JOIN items i ON i.id = h.id JOIN sources s ON s.id = i.source_id, q
     ORDER BY h.rank DESC, i.id DESC
 """
 
-# Only exclusions (`NOT nato`): every other item, newest first, its text's start.
-_EXCLUDING = f"""
+# Only exclusions or filters (`NOT nato`, `is:starred`): every item they let through, newest
+# first, its text's start.
+_LISTING = f"""
     SELECT {ITEM_COLUMNS_LIGHT},
         substr(coalesce(i.summary, i.text, ''), 1, {_SNIPPET_CHARS}), 0.0
     FROM items i JOIN sources s ON s.id = i.source_id
-    WHERE NOT (i.search @@ to_tsquery('reader_english', %(query)s))
+    WHERE TRUE{{where}}
     ORDER BY i.sort_date DESC, i.id DESC
-    LIMIT %(limit)s
+    LIMIT %s
 """
 
 
@@ -63,14 +68,25 @@ class SearchMixin(StoreBase):
         timeout: float | None = None,
     ) -> list[SearchHit]:
         text = query if isinstance(query, str) else repr(query)
-        compiled = compile_tsquery(parse_query(query) if isinstance(query, str) else query, text)
-        sql = _EXCLUDING if compiled.excluding else _MATCHING
-        params = {
-            "query": compiled.expression,
-            "weights": _WEIGHTS,
-            "limit": limit,
-            "headline": _HEADLINE,
-        }
+        node = parse_query(query) if isinstance(query, str) else query
+        # Hidden items (a rule's `hide`) are found only when the query asks for them.
+        where = "" if mentions_state(node, "hidden") else " AND NOT i.hidden"
+        extra: list[object] = []
+        ranked, rest = ranked_words(node)
+        if rest is not None:
+            condition, extra = query_condition(rest, datetime.now(UTC), POSTGRES)
+            where += f" AND ({condition})"
+        compiled = compile_tsquery(ranked, text) if ranked is not None else None
+        sql: str
+        params: list[object]
+        if compiled is None or compiled.excluding:
+            if compiled is not None:
+                where += " AND NOT (i.search @@ to_tsquery('reader_english', %s))"
+                extra = [*extra, compiled.expression]
+            sql, params = _LISTING.format(where=where), [*extra, limit]
+        else:
+            sql = _MATCHING.format(where=where)
+            params = [compiled.expression, _WEIGHTS, *extra, limit, _HEADLINE]
 
         def work(conn: psycopg.Connection) -> list[Any]:
             try:

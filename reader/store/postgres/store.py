@@ -9,12 +9,13 @@ import psycopg
 from reader.models import StoreCheck, StoreStats
 from reader.store.postgres._db import Database, from_db, to_db
 from reader.store.postgres.fleet import FleetMixin
+from reader.store.postgres.reading import ReadingMixin
 from reader.store.postgres.search import SearchMixin
 from reader.store.postgres.tags import TagsMixin
 from reader.store.postgres.topic import TopicMixin
 
 
-class PostgresStore(TopicMixin, TagsMixin, SearchMixin, FleetMixin):
+class PostgresStore(ReadingMixin, TopicMixin, TagsMixin, SearchMixin, FleetMixin):
     """The store in one PostgreSQL database, shared by every reader and daemon pointed at it."""
 
     def __init__(self, url: str) -> None:
@@ -73,7 +74,7 @@ class PostgresStore(TopicMixin, TagsMixin, SearchMixin, FleetMixin):
                 (to_db(now),),
             ).fetchone()
             items = conn.execute(
-                "SELECT count(*), count(*) FILTER (WHERE NOT read) FROM items"
+                "SELECT count(*), count(*) FILTER (WHERE NOT read AND NOT hidden) FROM items"
             ).fetchone()
             assert feeds is not None and items is not None
             return StoreStats(

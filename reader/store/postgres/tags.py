@@ -45,7 +45,7 @@ class TagsMixin(StoreBase):
 
     def get_tags(self) -> list[TagCount]:
         sql = """
-            SELECT t.name, count(i.id), count(i.id) FILTER (WHERE NOT i.read)
+            SELECT t.name, count(i.id), count(i.id) FILTER (WHERE NOT i.read AND NOT i.hidden)
             FROM tags t
             LEFT JOIN items i ON i.id IN (
                 SELECT it.item_id FROM item_tags it WHERE it.tag_id = t.id

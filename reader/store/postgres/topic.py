@@ -43,7 +43,10 @@ class TopicMixin(ItemsMixin):
         def work(conn: psycopg.Connection) -> None:
             with conn.cursor() as cursor:
                 cursor.executemany(
-                    "UPDATE items SET score = %s, score_terms = %s WHERE id = %s", rows
+                    # A rule's score change (score_adjust) is added again to every fresh score.
+                    "UPDATE items SET score = greatest(0.0, least(1.0, %s + score_adjust)),"
+                    " score_terms = %s WHERE id = %s",
+                    rows,
                 )
 
         self._db.write(work)

@@ -71,5 +71,8 @@ def _expression(node: QueryNode, weight: str) -> str:
         return _expression(node.query, WEIGHT_OF_COLUMN[node.name])
     if isinstance(node, Not):
         return "!" + _expression(node.query, weight)
-    joiner = " & " if isinstance(node, And) else " | "
-    return "(" + joiner.join(_expression(p, weight) for p in node.parts) + ")"
+    if isinstance(node, And | Or):
+        joiner = " & " if isinstance(node, And) else " | "
+        return "(" + joiner.join(_expression(p, weight) for p in node.parts) + ")"
+    # Filters never get here: `reader.store.querysql` sends only words to the index.
+    raise AssertionError(f"not a word query: {node!r}")

@@ -21,7 +21,15 @@ from reader.store.sqlite._db import now_utc, to_db
 
 
 class FeedsMixin(StoreBase):
-    def add_feed(self, url: str, *, title: str | None = None, tags: Sequence[str] = ()) -> Feed:
+    def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] = (),
+        full_text: bool | None = None,
+    ) -> Feed:
+        switch = None if full_text is None else int(full_text)
         with self._db.write() as conn:
             removed = conn.execute(
                 "SELECT id FROM sources WHERE url = ? AND removed IS NOT NULL", (url,)
@@ -32,16 +40,16 @@ class FeedsMixin(StoreBase):
                 conn.execute(
                     "UPDATE sources SET removed = NULL, enabled = 1, disabled_reason = NULL,"
                     " user_title = ?, added = ?, etag = NULL, last_modified = NULL,"
-                    " body_hash = NULL, next_check = NULL, last_error = NULL, error_count = 0"
-                    " WHERE id = ?",
-                    (title, to_db(now_utc()), source_id),
+                    " body_hash = NULL, next_check = NULL, last_error = NULL, error_count = 0,"
+                    " full_text = ? WHERE id = ?",
+                    (title, to_db(now_utc()), switch, source_id),
                 )
             else:
                 try:
                     cursor = conn.execute(
-                        "INSERT INTO sources (url, kind, user_title, added)"
-                        " VALUES (?, 'feed', ?, ?)",
-                        (url, title, to_db(now_utc())),
+                        "INSERT INTO sources (url, kind, user_title, added, full_text)"
+                        " VALUES (?, 'feed', ?, ?, ?)",
+                        (url, title, to_db(now_utc()), switch),
                     )
                 except sqlite3.IntegrityError:
                     raise FeedExistsError(url) from None
@@ -65,7 +73,8 @@ class FeedsMixin(StoreBase):
             if row is None:
                 raise FeedNotFoundError(url)
             counts = conn.execute(
-                "SELECT count(*), coalesce(sum(read = 0), 0) FROM items WHERE source_id = ?",
+                "SELECT count(*), coalesce(sum(read = 0 AND hidden = 0), 0) FROM items"
+                " WHERE source_id = ?",
                 (row[0],),
             ).fetchone()
         return feed_from_row(row, (int(counts[0]), int(counts[1])))
@@ -76,7 +85,8 @@ class FeedsMixin(StoreBase):
             counts = {
                 int(r[0]): (int(r[1]), int(r[2]))
                 for r in conn.execute(
-                    "SELECT source_id, count(*), sum(read = 0) FROM items GROUP BY source_id"
+                    "SELECT source_id, count(*), sum(read = 0 AND hidden = 0) FROM items"
+                    " GROUP BY source_id"
                 )
             }
             rows = conn.execute(
@@ -136,6 +146,12 @@ class FeedsMixin(StoreBase):
             conn.execute(
                 "UPDATE sources SET user_title = ? WHERE id = ?", (title or None, source_id)
             )
+
+    def set_feed_full_text(self, url: str, full_text: bool | None) -> None:
+        with self._db.write() as conn:
+            source_id = self._source_id(conn, url)
+            value = None if full_text is None else int(full_text)
+            conn.execute("UPDATE sources SET full_text = ? WHERE id = ?", (value, source_id))
 
     def set_feed_interval(self, url: str, seconds: int | None) -> None:
         with self._db.write() as conn:

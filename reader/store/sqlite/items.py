@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from reader.exceptions import ItemNotFoundError
 from reader.models import (
@@ -15,10 +15,14 @@ from reader.models import (
     ItemFilter,
     ItemVersion,
     ItemWrite,
+    Rule,
     SortOrder,
     WriteCounts,
 )
+from reader.query import mentions_state
+from reader.store.querysql import query_condition
 from reader.store.rows import backlog_date, pack_enclosures
+from reader.store.rules import apply_rules
 from reader.store.sqlite._base import (
     ITEM_COLUMNS_FULL,
     ITEM_COLUMNS_LIGHT,
@@ -27,6 +31,7 @@ from reader.store.sqlite._base import (
 )
 from reader.store.sqlite._db import from_db, to_db
 from reader.store.sqlite.feeds import FeedsMixin
+from reader.store.sqlite.query import SQLITE, clamp
 
 _ORDER = {
     SortOrder.NEWEST: "i.sort_date DESC, i.id DESC",
@@ -36,21 +41,30 @@ _ORDER = {
 }
 
 
-def filter_sql(where: ItemFilter) -> tuple[str, list[object]]:
-    """The WHERE clause (over `items i`) and its parameters for a filter."""
+def filter_sql(where: ItemFilter, now: datetime | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause (over `items i`) and its parameters for a filter; `now` (default:
+    the clock) anchors a query's ``newer:`` and ``older:``."""
     clauses: list[str] = []
     params: list[object] = []
+    if where.query is not None:
+        id_range = (min(where.ids), max(where.ids)) if where.ids else None
+        sql, query_params = query_condition(
+            where.query, now or datetime.now(UTC), SQLITE, id_range=id_range
+        )
+        clauses.append(f"({sql})")
+        params += query_params
+    if (
+        where.hidden is not None
+        and where.ids is None
+        and not (where.query is not None and mentions_state(where.query, "hidden"))
+    ):
+        clauses.append("i.hidden = 1" if where.hidden else "i.hidden = 0")
     if where.unread:
         clauses.append("i.read = 0")
     if where.starred:
         clauses.append("i.starred = 1")
     if where.tag is not None:
-        clauses.append(
-            "(EXISTS (SELECT 1 FROM item_tags it JOIN tags t ON t.id = it.tag_id"
-            " WHERE it.item_id = i.id AND t.name = ?)"
-            " OR EXISTS (SELECT 1 FROM source_tags st JOIN tags t ON t.id = st.tag_id"
-            " WHERE st.source_id = i.source_id AND t.name = ?))"
-        )
+        clauses.append(SQLITE.tag_condition())
         name = " ".join(where.tag.split())
         params += [name, name]
     if where.source is not None:
@@ -120,14 +134,25 @@ class ItemsMixin(FeedsMixin):
         with self._db.write() as conn:
             return self._write_items_in(conn, source_id, items, now, feed_url, feed_update)
 
-    def write_feeds(self, writes: Sequence[FeedWrite]) -> list[WriteCounts]:
+    def write_feeds(
+        self, writes: Sequence[FeedWrite], *, rules: Sequence[Rule] = ()
+    ) -> list[WriteCounts]:
         with self._db.write() as conn:
-            return [
+            counts = [
                 self._write_items_in(
                     conn, w.source_id, w.items, w.feed_update.checked, w.feed_url, w.feed_update
                 )
                 for w in writes
             ]
+            new_ids = [i for c in counts for i in c.new_ids]
+            if rules and new_ids:
+
+                def tag_id(name: str) -> int:
+                    [found] = self._tag_ids(conn, [name])
+                    return found
+
+                apply_rules(conn, SQLITE, rules, new_ids, tag_id, clamp)
+            return counts
 
     def _write_items_in(
         self,
@@ -140,6 +165,7 @@ class ItemsMixin(FeedsMixin):
     ) -> WriteCounts:
         """`write_items` inside an open write transaction."""
         new = updated = 0
+        new_ids: list[int] = []
         seen = to_db(now)
         if not items:  # only the feed's own state changes (a 304, an error)
             if feed_update is not None and feed_url is not None:
@@ -171,14 +197,20 @@ class ItemsMixin(FeedsMixin):
                 conn.executemany(
                     "INSERT INTO items (source_id, identity, title, link, author, published,"
                     " updated, first_seen, sort_date, content_html, text, summary,"
-                    " source_names, content_hash, score, score_terms, enclosures)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " source_names, content_hash, score, score_terms, enclosures, full_text)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     pending,
                 )
                 pending.clear()
                 # Indexed before anything can update them: the update trigger removes a row's
                 # old terms from the index, which must be there.
                 _index_items_after(conn, last_id)
+                new_ids.extend(
+                    int(r[0])
+                    for r in conn.execute(
+                        "SELECT id FROM items WHERE id > ? ORDER BY id", (last_id,)
+                    )
+                )
 
         for item in items:
             if item.identity in deleted:
@@ -205,6 +237,7 @@ class ItemsMixin(FeedsMixin):
                         item.score,
                         pack_list(item.score_terms),
                         pack_enclosures(item.enclosures),
+                        int(item.full_text),
                     )
                 )
                 known[item.identity] = item.content_hash
@@ -216,7 +249,8 @@ class ItemsMixin(FeedsMixin):
                     "UPDATE items SET title = ?, link = ?, author = ?, published = ?,"
                     " updated = ?, sort_date = coalesce(?, ?, sort_date),"
                     " content_html = ?, text = ?, summary = ?, source_names = ?,"
-                    " content_hash = ?, score = coalesce(?, score),"
+                    " content_hash = ?, full_text = ?,"
+                    " score = coalesce(max(0.0, min(1.0, ? + score_adjust)), score),"
                     " score_terms = coalesce(?, score_terms), enclosures = ?"
                     " WHERE source_id = ? AND identity = ?",
                     (
@@ -232,6 +266,7 @@ class ItemsMixin(FeedsMixin):
                         item.summary,
                         pack_list(item.source_names),
                         item.content_hash,
+                        int(item.full_text),
                         item.score,
                         pack_list(item.score_terms),
                         pack_enclosures(item.enclosures),
@@ -246,7 +281,7 @@ class ItemsMixin(FeedsMixin):
             if new or updated:
                 feed_update = _with_updated(feed_update)
             self._apply_feed_update(conn, feed_url, feed_update)
-        return WriteCounts(new=new, updated=updated)
+        return WriteCounts(new=new, updated=updated, new_ids=tuple(new_ids))
 
     def get_item(self, item_id: int) -> Item:
         with self._db.read() as conn:

@@ -369,6 +369,43 @@ def _apply_v8(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_READING_COLUMNS = (
+    ("items", "hidden", "INTEGER NOT NULL DEFAULT 0"),
+    ("items", "score_adjust", "REAL NOT NULL DEFAULT 0"),
+    ("items", "full_text", "INTEGER NOT NULL DEFAULT 0"),
+    ("sources", "full_text", "INTEGER"),
+)
+_READING = """
+CREATE TABLE IF NOT EXISTS views (
+    name  TEXT PRIMARY KEY COLLATE NOCASE,
+    query TEXT NOT NULL,
+    added TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts_sent (
+    item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+    sent    TEXT NOT NULL
+);
+"""
+
+
+def _apply_v9(db: sqlite3.Connection) -> None:
+    """Reading depth (issue 14): rules' marks, saved views, full articles and alerts.
+
+    `items.hidden` (a rule's ``hide``: kept, listed only in the Hidden view), `items.score_adjust`
+    (a rule's ``score+0.2``, kept apart so re-scoring adds it again), `items.full_text` (the
+    text is the linked article's), `sources.full_text` (per-feed switch; NULL follows
+    ``[fetch] full_text``), `views` (saved queries) and `alerts_sent` (at most one alert per
+    story).
+    """
+    for table, column, declaration in _READING_COLUMNS:
+        # A database rewound to an older version number (tests do) may have them already.
+        have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    for statement in _split(_READING):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
@@ -378,6 +415,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v6,
     _apply_v7,
     _apply_v8,
+    _apply_v9,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 

@@ -6,12 +6,15 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from reader.exceptions import DatabaseError, InvalidSearchQueryError, SearchTimeoutError
 from reader.models import SearchHit
-from reader.query import UNRUNNABLE, QueryNode, parse_query
+from reader.query import UNRUNNABLE, QueryNode, mentions_state, parse_query
+from reader.store.querysql import query_condition, ranked_words
 from reader.store.sqlite._base import ITEM_COLUMNS_LIGHT, StoreBase, item_from_row
 from reader.store.sqlite.fts import compile_match
+from reader.store.sqlite.query import SQLITE
 
 _SNIPPET_CHARS = 160
 
@@ -43,19 +46,33 @@ class SearchMixin(StoreBase):
         timeout: float | None = None,
     ) -> list[SearchHit]:
         text = query if isinstance(query, str) else repr(query)
-        match = compile_match(parse_query(query) if isinstance(query, str) else query, text)
-        if match.excluding:
-            # Only exclusions (`NOT nato`): every other item, newest first, its text's start.
+        node = parse_query(query) if isinstance(query, str) else query
+        # Hidden items (a rule's `hide`) are found only when the query asks for them.
+        where = "" if mentions_state(node, "hidden") else " AND i.hidden = 0"
+        params: tuple[object, ...]
+        ranked, rest = ranked_words(node)
+        if rest is not None:
+            condition, extra = query_condition(rest, datetime.now(UTC), SQLITE)
+            where += f" AND ({condition})"
+        else:
+            extra = []
+        match = compile_match(ranked, text) if ranked is not None else None
+        if match is None or match.excluding:
+            # Only exclusions or filters (`NOT nato`, `is:starred`): every item they let
+            # through, newest first, with its text's start.
+            if match is not None:
+                where += " AND i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
+                extra = [*extra, match.expression]
             sql = f"""
                 SELECT {ITEM_COLUMNS_LIGHT},
                     substr(coalesce(i.summary, i.text, ''), 1, {_SNIPPET_CHARS}) AS snippet,
                     0.0 AS rank
                 FROM items i JOIN sources s ON s.id = i.source_id
-                WHERE i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)
+                WHERE 1{where}
                 ORDER BY i.sort_date DESC, i.id DESC
                 LIMIT ?
             """
-            params: tuple[object, ...] = (match.expression, limit)
+            params = (*extra, limit)
         else:
             # Title hits weigh most, then source and author, then body text.
             sql = f"""
@@ -65,11 +82,11 @@ class SearchMixin(StoreBase):
                 FROM items_fts
                 JOIN items i ON i.id = items_fts.rowid
                 JOIN sources s ON s.id = i.source_id
-                WHERE items_fts MATCH ?
+                WHERE items_fts MATCH ?{where}
                 ORDER BY rank
                 LIMIT ?
             """
-            params = (highlight[0], highlight[1], match.expression, limit)
+            params = (highlight[0], highlight[1], match.expression, *extra, limit)
         try:
             with self._db.lock, _deadline(self._db.conn, timeout):
                 rows = self._db.conn.execute(sql, params).fetchall()

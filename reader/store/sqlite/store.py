@@ -10,6 +10,7 @@ from reader.exceptions import DiskFullError
 from reader.models import StoreCheck, StoreStats
 from reader.store.sqlite._db import Database, free_bytes, from_db, location_of, to_db
 from reader.store.sqlite.fleet import FleetMixin
+from reader.store.sqlite.reading import ReadingMixin
 from reader.store.sqlite.schema import migrate
 from reader.store.sqlite.search import SearchMixin
 from reader.store.sqlite.tags import TagsMixin
@@ -24,7 +25,7 @@ WRITABLE_FREE_BYTES = 1024 * 1024
 _WRITE_PROBE_KEY = "store.write_probe"
 
 
-class SQLiteStore(TopicMixin, TagsMixin, SearchMixin, FleetMixin):
+class SQLiteStore(ReadingMixin, TopicMixin, TagsMixin, SearchMixin, FleetMixin):
     """The store in one SQLite file (WAL, FTS5), safe to share between processes."""
 
     def __init__(self, path: Path | str) -> None:
@@ -79,7 +80,7 @@ class SQLiteStore(TopicMixin, TagsMixin, SearchMixin, FleetMixin):
                 (to_db(now),),
             ).fetchone()
             items = conn.execute(
-                "SELECT count(*), coalesce(sum(read = 0), 0) FROM items"
+                "SELECT count(*), coalesce(sum(read = 0 AND hidden = 0), 0) FROM items"
             ).fetchone()
         return StoreStats(
             feeds=int(feeds[0]),

@@ -35,7 +35,7 @@ class TagsMixin(StoreBase):
 
     def get_tags(self) -> list[TagCount]:
         sql = """
-            SELECT t.name, count(i.id), coalesce(sum(i.read = 0), 0)
+            SELECT t.name, count(i.id), coalesce(sum(i.read = 0 AND i.hidden = 0), 0)
             FROM tags t
             LEFT JOIN items i ON i.id IN (
                 SELECT it.item_id FROM item_tags it WHERE it.tag_id = t.id

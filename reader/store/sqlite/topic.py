@@ -41,7 +41,12 @@ class TopicMixin(ItemsMixin):
     def set_scores(self, scores: Mapping[int, tuple[float, Sequence[str]]]) -> None:
         rows = [(float(s), pack_list(list(t)), int(i)) for i, (s, t) in scores.items()]
         with self._db.write() as conn:
-            conn.executemany("UPDATE items SET score = ?, score_terms = ? WHERE id = ?", rows)
+            # A rule's score change (score_adjust) is added again to every fresh score.
+            conn.executemany(
+                "UPDATE items SET score = max(0.0, min(1.0, ? + score_adjust)), score_terms = ?"
+                " WHERE id = ?",
+                rows,
+            )
 
     def unscored_item_ids(self, *, limit: int) -> list[int]:
         with self._db.read() as conn:

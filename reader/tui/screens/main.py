@@ -38,7 +38,7 @@ from reader.tui.pages import PAGE_SIZE, count_view, fetch_page, find_row, page_o
 from reader.tui.render import query_words
 from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.prompt import PromptScreen
-from reader.tui.views import View, build_views, search_view, story_view
+from reader.tui.views import View, ViewKind, build_views, search_view, story_view
 from reader.tui.widgets.item_list import ItemList
 from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import Sidebar
@@ -48,6 +48,9 @@ SEARCH_LIMIT = 500
 
 TRANSIENT = ("search", "story")
 """Keys of the views that exist only while in use."""
+
+FIXED_KINDS = (ViewKind.TOPIC, ViewKind.UNREAD, ViewKind.STARRED, ViewKind.SEEDS, ViewKind.HIDDEN)
+"""The views at the top of the sidebar, before saved views, tags and feeds."""
 
 
 def summarize(report: UpdateReport) -> str:
@@ -71,6 +74,13 @@ class MainScreen(Screen[None]):
         Binding("A", "mark_view_read", "All read", tooltip="Mark everything in this view read"),
         Binding("slash", "search", "Search", key_display="/", tooltip="Full-text search"),
         Binding("o", "open_link", "Link", tooltip="Open the original link in the browser"),
+        Binding(
+            "f",
+            "full_text",
+            "Full text",
+            show=False,  # the footer is full; the help screen and the palette list it
+            tooltip="Fetch the linked article of the item",
+        ),
         Binding("S", "show_story", "Story", tooltip="List every source's report of this story"),
         Binding("r", "refresh", "Refresh", tooltip="Update all feeds now"),
         Binding("escape", "back", "Back", show=False, tooltip="Back from a search or story"),
@@ -228,10 +238,11 @@ class MainScreen(Screen[None]):
         self.describe_position()
 
     def _with_transient(self, views: list[View]) -> list[View]:
-        """Search and story views stay in the sidebar (after the fixed four) while in use."""
+        """Search and story views stay in the sidebar (after the fixed views) while in use."""
         transient = [v for v in views if v.key in TRANSIENT]
         others = [v for v in views if v.key not in TRANSIENT]
-        return others[:4] + transient + others[4:]
+        fixed = sum(v.kind in FIXED_KINDS for v in others)
+        return others[:fixed] + transient + others[fixed:]
 
     def on_view_loaded(self, message: ViewLoaded) -> None:
         if message.generation != self.generation:
@@ -444,8 +455,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             PromptScreen(
                 "Search",
-                placeholder='words, "a phrase", title:japan, nato OR aukus',
-                hint="full-text search over titles, sources, authors and bodies",
+                placeholder='words, "a phrase", nato OR aukus, tag:x is:unread newer:7d',
+                hint="words search the text; tag: feed: is: score> story: newer: older: filter",
             ),
             searched,
         )
@@ -512,6 +523,23 @@ class MainScreen(Screen[None]):
                 self.load_view(target)
 
     # -- the outside world ------------------------------------------------------------------
+
+    def action_full_text(self) -> None:
+        item = self._target()
+        if item is not None:
+            self.notify("Fetching the article…", markup=False)
+            self.fetch_full_text(item.id)
+
+    @work(thread=True, exclusive=True, group="full-text")
+    def fetch_full_text(self, item_id: int) -> None:
+        """Fetch and keep the item's article (network and extraction: never on the loop)."""
+        try:
+            item = self.reader.fetch_full_text(item_id)
+            self.note_own_write()
+        except ReaderError as exc:
+            self.post_message(Problem(f"No full text: {exc}"))
+            return
+        self.post_message(ItemLoaded(item, opened=True))
 
     def action_open_link(self) -> None:
         item = self._target()

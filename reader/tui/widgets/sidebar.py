@@ -18,7 +18,8 @@ LABEL_WIDTH = 26
 
 def view_prompt(view: View) -> Text:
     """A view's line in the sidebar: name and unread count; a failing feed is marked."""
-    count = f"{view.unread:,}" if view.unread else ""
+    shown = view.count if view.count is not None else view.unread
+    count = f"{shown:,}" if shown else ""
     mark = "! " if view.error else ""
     name = Text(mark, style="bold red", no_wrap=True, end="")
     name.append(view.label, style="bold" if view.unread else "")
@@ -64,10 +65,15 @@ class Sidebar(Vertical):
     def set_views(self, views: list[View]) -> None:
         """Show these views (with fresh counts), keeping the highlight on the current one."""
         self.views = {view.key: view for view in views}
-        fixed = [v for v in views if v.kind not in (ViewKind.TAG, ViewKind.FEED)]
+        grouped = (ViewKind.TAG, ViewKind.FEED, ViewKind.SAVED)
+        fixed = [v for v in views if v.kind not in grouped]
+        saved = [v for v in views if v.kind is ViewKind.SAVED]
         tags = [v for v in views if v.kind is ViewKind.TAG]
         feeds = [v for v in views if v.kind is ViewKind.FEED]
         options: list[Option | None] = [Option(view_prompt(v), id=v.key) for v in fixed]
+        if saved:
+            options += [None, _heading("Views")]
+            options += [Option(view_prompt(v), id=v.key) for v in saved]
         if tags:
             options += [None, _heading("Tags")]
             options += [Option(view_prompt(v), id=v.key) for v in tags]
