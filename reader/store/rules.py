@@ -24,6 +24,14 @@ class Connection(Protocol):
     def execute(self, sql: Any, params: Sequence[Any] = ..., /) -> Any: ...
 
 
+def first_tag_id(
+    tag_ids: Callable[[Any, Sequence[str]], list[int]], conn: Connection, name: str
+) -> int:
+    """The id of the tag `name` through a store's ``_tag_ids(conn, names)`` (creating it)."""
+    [found] = tag_ids(conn, [name])
+    return found
+
+
 def _marks(dialect: Dialect, count: int) -> str:
     return ",".join([dialect.mark] * count)
 

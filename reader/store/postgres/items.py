@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from reader.store.postgres.feeds import FeedsMixin
 from reader.store.postgres.query import POSTGRES, clamp
 from reader.store.querysql import query_condition
 from reader.store.rows import backlog_date, pack_enclosures
-from reader.store.rules import apply_rules
+from reader.store.rules import apply_rules, first_tag_id
 
 _ORDER = {
     SortOrder.NEWEST: "i.sort_date DESC, i.id DESC",
@@ -137,11 +138,7 @@ class ItemsMixin(FeedsMixin):
             ]
             new_ids = [i for c in counts for i in c.new_ids]
             if rules and new_ids:
-
-                def tag_id(name: str) -> int:
-                    [found] = self._tag_ids(conn, [name])
-                    return found
-
+                tag_id = functools.partial(first_tag_id, self._tag_ids, conn)
                 apply_rules(conn, POSTGRES, rules, new_ids, tag_id, clamp)
             return counts
 

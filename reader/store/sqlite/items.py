@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ from reader.models import (
 from reader.query import mentions_state
 from reader.store.querysql import query_condition
 from reader.store.rows import backlog_date, pack_enclosures
-from reader.store.rules import apply_rules
+from reader.store.rules import apply_rules, first_tag_id
 from reader.store.sqlite._base import (
     ITEM_COLUMNS_FULL,
     ITEM_COLUMNS_LIGHT,
@@ -146,11 +147,7 @@ class ItemsMixin(FeedsMixin):
             ]
             new_ids = [i for c in counts for i in c.new_ids]
             if rules and new_ids:
-
-                def tag_id(name: str) -> int:
-                    [found] = self._tag_ids(conn, [name])
-                    return found
-
+                tag_id = functools.partial(first_tag_id, self._tag_ids, conn)
                 apply_rules(conn, SQLITE, rules, new_ids, tag_id, clamp)
             return counts
 
