@@ -6,6 +6,7 @@ This is the one place where such jobs are registered, so the CLI does not need t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from reader.core import Reader
 from reader.daemon.app import PeriodicJob
@@ -19,8 +20,10 @@ def topic_refresh_jobs(reader: Reader) -> list[PeriodicJob]:
     if every <= 0:
         return []
 
-    async def refresh_then_alert() -> None:
-        await asyncio.to_thread(reader.refresh_topic)
+    async def refresh_then_alert(should_stop: Callable[[], bool]) -> None:
+        await asyncio.to_thread(reader.refresh_topic, should_stop=should_stop)
+        if should_stop():
+            return
         # Alerts (one per story) wait for the stories; they look only at items stored since
         # the last run, so this costs what arrived.
         await reader.after_update_async()
