@@ -24,6 +24,7 @@ ReaderError
  │    ├── SeedFileError               (carries the path)
  │    └── OPMLError                   (carries the path)
  ├── DiscoveryError               no feed found at a web page (says what was tried)
+ │    └── PageUnreachableError        the page could not be fetched to look
  └── FeedError                    one feed could not be updated (carries the URL)
       ├── FetchError                  the HTTP exchange failed
       │    ├── BlockedAddressError     the host resolves to a non-public address
@@ -109,6 +110,11 @@ class DiscoveryError(ReaderError):
     def __init__(self, url: str, message: str) -> None:
         self.url = url
         super().__init__(f"{url}: {message}")
+
+
+class PageUnreachableError(DiscoveryError):
+    """The URL could not be fetched (network, address guard, HTTP error): nothing was learnt
+    about whether it is a feed."""
 
 
 class InvalidSearchQueryError(ReaderError):

@@ -175,3 +175,6 @@ def test_cli_lists_several_feeds_then_adds_them_all(
         ),
         "no feed found",
     )
+    down = run(tmp_path, "feeds", "add", loopback_server.status("down.xml", 503))
+    assert "warning: " in down.stderr and "HTTP 503" in down.stderr
+    assert down.stdout.startswith(f"added {loopback_server.url('down.xml')}")

@@ -20,6 +20,7 @@ from reader.cli.context import (
     short_date,
     table_console,
 )
+from reader.exceptions import PageUnreachableError
 from reader.models import Feed
 
 
@@ -80,17 +81,24 @@ def add(
 
     A feed URL is used as it is. A web page's own feed links (<link rel="alternate">) are
     followed, else the usual places (/feed, /rss, /atom.xml...) are tried. When a page offers
-    several feeds they are listed: add the one you want, or use --all. --as-is subscribes
-    without looking (the next update tells whether it is a feed).
+    several feeds they are listed: add the one you want, or use --all. A URL that cannot be
+    fetched now is subscribed as given, with a warning; --as-is subscribes without looking.
     """
     url = check_feed_url(url)
+    if not as_is:
+        try:
+            found = app.reader.discover_feeds(url)
+        except PageUnreachableError as exc:
+            # Nothing learnt either way (a server down, a feed behind an error page): the
+            # user named a URL, so it is subscribed; the next update tells how it goes.
+            click.echo(f"warning: {exc}; subscribed as given", err=True)
+            as_is = True
     if as_is:
         feed = app.reader.add_feed(url, title=title, tags=tags, full_text=full_text)
         click.echo(f"added {describe(feed)}")
         if feed.item_count:
             click.echo(f"{feed.item_count} starred or tagged items kept from before are back")
         return
-    found = app.reader.discover_feeds(url)
     if len(found.feeds) > 1 and not take_all:
         click.echo(f"{safe(url)} offers {len(found.feeds)} feeds:")
         for link in found.feeds:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reader.config import Settings
-from reader.exceptions import DiscoveryError, FeedError
+from reader.exceptions import DiscoveryError, FeedError, PageUnreachableError
 from reader.fetch import Fetcher
 from reader.models import FeedLink, FetchResult
 from reader.parse import parse_document
@@ -42,7 +42,8 @@ class Discovery:
 
 
 async def discover_feeds(settings: Settings, url: str) -> Discovery:
-    """The feeds at `url`; `DiscoveryError` naming what was tried when there are none."""
+    """The feeds at `url`; `DiscoveryError` naming what was tried when there are none,
+    `PageUnreachableError` when the URL itself could not be fetched."""
     async with Fetcher(settings.fetch, settings.fetch_allow) as fetcher:
         return await _discover(fetcher, url)
 
@@ -51,11 +52,9 @@ async def _discover(fetcher: Fetcher, url: str) -> Discovery:
     try:
         page = await fetcher.fetch(url)
     except FeedError as exc:
-        raise DiscoveryError(
-            url, f"could not fetch it: {exc.message} (--as-is subscribes without looking)"
-        ) from None
+        raise PageUnreachableError(url, f"could not fetch it: {exc.message}") from None
     if not 200 <= page.status < 300 or page.body is None:
-        raise DiscoveryError(url, f"could not fetch it: {http_status_text(page.status)}")
+        raise PageUnreachableError(url, f"could not fetch it: {http_status_text(page.status)}")
     tried = [url]
     if not looks_like_html(page.body, page.content_type):
         title = await _feed_title(page)
