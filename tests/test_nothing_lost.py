@@ -329,8 +329,8 @@ def test_db_in_a_folder_that_does_not_exist_is_an_error_not_a_new_database(
 
 def test_feeds_list_piped_or_wide_shows_each_whole_url_on_one_line(tmp_path: Path) -> None:
     long_url = "https://example.com/" + "/".join(f"section-{n}" for n in range(30)) + "/feed.xml"
-    run(tmp_path, "feeds", "add", long_url, "--title", "Deep")
-    run(tmp_path, "feeds", "add", FEED)
+    run(tmp_path, "feeds", "add", "--as-is", long_url, "--title", "Deep")
+    run(tmp_path, "feeds", "add", "--as-is", FEED)
     for args in ((), ("--wide",)):
         listing = run(tmp_path, "feeds", "list", *args).stdout.splitlines()
         assert listing[0].split()[:2] == ["feed", "url"]
