@@ -6,9 +6,9 @@ published benchmarks (ScrapingHub's article-extraction benchmark; Bevendorff et 
 kept 98% on the three real pages of the tests (readability-lxml 96%) and 100% on 60 pages made
 of the corpus's real news articles among page furniture (readability-lxml also 100%), with no
 navigation, comment or footer text in either. It costs about twice as much, 7 ms a page
-against 3 ms (medians), which is small beside the page's fetch and runs in a parser worker. Its default
-balance, not `favor_precision`: precision mode dropped a fifth of a real blog page's
-paragraphs. Imported only here, and only when a page is extracted.
+against 3 ms (medians), which is small beside the page's fetch and runs in a parser worker.
+Its default balance, not `favor_precision`: precision mode dropped a fifth of a real blog
+page's paragraphs. Imported only here, and only when a page is extracted.
 """
 
 from __future__ import annotations
