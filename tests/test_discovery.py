@@ -24,8 +24,8 @@ __all__ = ["loopback_server"]
 
 PAGES = Path(__file__).parent / "data" / "pages"
 NNW = CORPUS / "feeds" / "netnewswire" / "html"
-ATOM_FEED = CORPUS / "feeds" / "fastfeedparser" / "integration" / "stackoverflow.xml"
-JSON_FEED = CORPUS / "feeds" / "fastfeedparser" / "integration" / "json_feed_sample.json"
+ATOM_FEED = PAGES / "gazette.atom"
+JSON_FEED = PAGES / "gazette.json"
 
 
 def settings_for(server: LoopbackServer, **fetch: object) -> Settings:
