@@ -13,8 +13,20 @@ from reader.cli.context import AppContext, emit_json, fail, iso, pass_app, safe,
 from reader.daemon.app import Daemon
 from reader.daemon.jobs import extra_jobs
 from reader.daemon.logs import LEVELS, level_number, setup_logging, teardown_logging
+from reader.exceptions import (
+    DatabaseBusyError,
+    DatabaseIOError,
+    DatabaseUnavailableError,
+    DiskFullError,
+)
 
 NEXT_CHECKS_SHOWN = 5
+
+TEMPORARY_FAILURE = 75
+"""Exit status when the database cannot be opened for now (a full disk, a server down)."""
+
+PASSING_FAULTS = (DiskFullError, DatabaseIOError, DatabaseBusyError, DatabaseUnavailableError)
+"""Database failures that may pass by themselves (a damaged or read-only one needs a person)."""
 
 
 @click.command("daemon")
@@ -29,7 +41,8 @@ def daemon(app: AppContext, log_level: str | None) -> None:
     """Fetch due feeds in the background until Ctrl-C or SIGTERM (runs in the foreground).
 
     Only one daemon runs per database; a second one exits with status 1 naming the first
-    one's PID. Logs go to stderr and to the [log] file.
+    one's PID. A database that cannot be opened for now (a full disk, a server that is down)
+    is exit status 75, to be started again later. Logs go to stderr and to the [log] file.
     """
     settings = app.settings
     level = log_level or settings.log.level
@@ -37,7 +50,13 @@ def daemon(app: AppContext, log_level: str | None) -> None:
         level_number(level)
     except ValueError as exc:
         fail(f"{settings.source or 'settings'}: [log] level: {exc}")
-    reader = app.reader
+    try:
+        reader = app.reader
+    except PASSING_FAULTS as exc:
+        # Not "another daemon runs" (status 1): a full disk or a server that is down passes,
+        # so a service manager should start us again later (EX_TEMPFAIL).
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(TEMPORARY_FAILURE) from None
     lock = reader.daemon_lock()  # None for a database server: daemons may share it
     if lock is not None:
         lock.acquire()  # StoreLockedError: the CLI prints it and exits 1

@@ -267,7 +267,9 @@ class Daemon:
         task = asyncio.create_task(work(), name=f"reader-{name}")
         self._in_flight.add(task)
         try:
-            await task
+            result = await task
+            if getattr(result, "stopped", False):  # a long job cut short by the stop
+                logger.info("%s stopped between batches; it goes on at its next run", name)
             if self.storage_fault is None:
                 self._pause = 0.0  # a job went through: the next failure starts afresh
         except asyncio.CancelledError:

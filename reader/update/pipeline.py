@@ -231,7 +231,7 @@ class _FeedUpdater:
         if self.fault is not None:
             return
         self.fault = fault
-        log.info("update stopped: %s", plain(str(fault)))
+        log.debug("update stopped: %s", plain(str(fault)))  # the caller reports it
         current = asyncio.current_task()
         for task in self._before_write:
             if task is not current:

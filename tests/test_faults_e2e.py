@@ -1,0 +1,359 @@
+"""Faults with real processes: `reader fetch` and `reader daemon` on a filesystem that fills up
+(a small tmpfs this test mounts, as root), and SIGTERM to a daemon in the middle of each long
+job on a big store. How long the stops take is printed by bench/fault_bench.py (not asserted
+here: the machine is shared)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reader.store import SQLiteStore
+from tests.big_store import build_big_store
+from tests.conftest import SEEDS_DIR
+from tests.loopback_server import LoopbackServer, loopback_server
+from tests.test_daemon import rss
+from tests.test_daemon_e2e import reader_command, wait_until
+
+__all__ = ["loopback_server"]  # the fixture, imported for pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def can_mount() -> str | None:
+    """Why a tmpfs cannot be mounted here (None if it can)."""
+    if os.geteuid() != 0:
+        return "mounting a small tmpfs needs root (CI runs as root)"
+    if shutil.which("mount") is None:
+        return "no mount command"
+    return None
+
+
+@pytest.fixture
+def small_filesystem() -> Iterator[Path]:
+    """A 32 MiB tmpfs mounted for this test, unmounted after."""
+    reason = can_mount()
+    if reason is not None:
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="reader-full-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        folder.rmdir()
+
+
+def fill(folder: Path, *, leave: int) -> Path:
+    """Fill the filesystem of `folder` with one file, leaving about `leave` bytes free."""
+    filler = folder / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:  # unbuffered: a file object would hold the descriptor (and the space) on ENOSPC
+        while True:
+            try:
+                os.write(fd, b"\0" * 65536)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                break
+        os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave))
+    finally:
+        os.close(fd)
+    return filler
+
+
+def serve(server: LoopbackServer, count: int) -> list[str]:
+    # A stopped update drops its connections: expected here, not worth a traceback.
+    server._httpd.handle_error = lambda *_: None  # type: ignore[method-assign]
+    return [server.feed(f"f{n}.xml", rss(f"f{n}", 20, words=150)) for n in range(count)]
+
+
+class Daemon:
+    """`reader daemon` with its log (stderr) in `folder`: never on the filesystem that fills."""
+
+    def __init__(self, db: Path, config: Path, server: LoopbackServer, folder: Path) -> None:
+        self.stderr_path = folder / "daemon.stderr"
+        env = {**os.environ, "READER_FETCH_ALLOW": server.authority}
+        with self.stderr_path.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [*reader_command(db, config), "daemon", "--log-level", "INFO"],
+                cwd=PROJECT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM; the exit status (a daemon still there after 60 s fails the test)."""
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(f"the daemon ignored SIGTERM:\n{self.stderr}") from None
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    """Started daemons are killed after the test, whatever happened."""
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+def subscribe(db: Path, config: Path, urls: list[str], folder: Path) -> None:
+    opml = folder / "feeds.opml"
+    outlines = "".join(f'<outline type="rss" xmlUrl="{url}"/>' for url in urls)
+    opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
+    done = subprocess.run(
+        [*reader_command(db, config), "opml", "import", str(opml)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def write_config(folder: Path, extra: str = "", *, topic_every: int = 0) -> Path:
+    """Settings: one-second schedules and pauses, the topic job off unless `topic_every`."""
+    path = folder / "reader.toml"
+    path.write_text(
+        "[fetch]\nparse_workers = 1\ntimeout = 10.0\n"
+        "[schedule]\ninterval = 1\nmin_interval = 1\nmax_interval = 1\ndispatch_every = 1\n"
+        "max_backoff = 1\n"
+        f"[topic]\nrefresh_every = {topic_every}\n"
+        f'[log]\nfile = "{folder / "reader.log"}"\n{extra}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def integrity(db: Path) -> tuple[str, int]:
+    with SQLiteStore(db) as store:
+        return store.integrity_check(), store.count_items()
+
+
+# -- a full filesystem ------------------------------------------------------------------------
+
+
+def test_reader_fetch_on_a_full_disk_prints_its_summary_and_one_line_naming_the_database(
+    small_filesystem: Path, loopback_server: LoopbackServer, tmp_path: Path
+) -> None:
+    urls = serve(loopback_server, 150)
+    config = write_config(tmp_path)
+    db = small_filesystem / "reader.db"
+    subscribe(db, config, urls, tmp_path)
+    filler = fill(small_filesystem, leave=600 * 1024)
+
+    fetched = subprocess.run(
+        [*reader_command(db, config), "fetch", "--all"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "READER_FETCH_ALLOW": loopback_server.authority},
+    )
+
+    assert fetched.returncode == 1
+    assert "Traceback" not in fetched.stderr + fetched.stdout
+    summary, stopped = fetched.stdout.splitlines()
+    counts = re.match(r"checked (\d+) feeds in [\d.]+ s: (\d+) new, 0 updated", summary)
+    assert counts is not None, summary
+    checked, new = int(counts.group(1)), int(counts.group(2))
+    assert stopped == f"stopped: {150 - checked} feeds not updated (they stay due)"
+    assert 0 < checked < 150
+    assert fetched.stderr.splitlines() == [
+        f"Error: database {db}: disk full; free space on its disk (what was stored so far is kept)"
+    ]
+    filler.unlink()
+    assert integrity(db) == ("ok", new)  # what the summary says was stored, is
+
+    again = subprocess.run(
+        [*reader_command(db, config), "fetch"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "READER_FETCH_ALLOW": loopback_server.authority},
+    )
+    assert again.returncode == 0, again.stderr
+    # The feeds not done kept no error and no validators: fetched in full now; the ones done
+    # answer "not modified" (the settings make every feed due again after a second).
+    assert re.fullmatch(
+        rf"checked 150 feeds in [\d.]+ s: {(150 - checked) * 20} new, 0 updated,"
+        rf" {checked} not modified, 0 errors\n",
+        again.stdout,
+    ), again.stdout
+    assert integrity(db) == ("ok", 150 * 20)
+
+
+def test_the_daemon_on_a_full_disk_pauses_with_one_line_each_time_and_resumes_by_itself(
+    small_filesystem: Path,
+    loopback_server: LoopbackServer,
+    tmp_path: Path,
+    daemons: list[Daemon],
+) -> None:
+    urls = serve(loopback_server, 150)
+    config = write_config(tmp_path)
+    db = small_filesystem / "reader.db"
+    subscribe(db, config, urls, tmp_path)
+    filler = fill(small_filesystem, leave=600 * 1024)
+    daemon = Daemon(db, config, loopback_server, tmp_path)
+    daemons.append(daemon)
+
+    wait_until(lambda: "every job pauses" in daemon.stderr, "the first pause", timeout=60)
+    hits = sum(loopback_server.hits.values())
+    wait_until(lambda: daemon.stderr.count("disk full") >= 4, "three more pauses", timeout=30)
+    assert sum(loopback_server.hits.values()) == hits  # paused: no feed fetched again
+    lines = daemon.stderr.splitlines()
+    assert "Traceback" not in daemon.stderr
+    pauses = [line for line in lines if "disk full" in line and "reader.daemon" in line]
+    assert pauses[0].endswith("every job pauses for 1 s")
+    assert all(p.endswith("still failing: pausing again for 1 s") for p in pauses[1:])
+    assert len(pauses) == len([line for line in lines if "disk full" in line])  # nothing else
+
+    filler.unlink()
+    wait_until(lambda: "jobs resume" in daemon.stderr, "the resumption", timeout=30)
+    wait_until(lambda: integrity(db)[1] == 150 * 20, "every feed stored", timeout=60)
+    assert daemon.stop() == 0
+    assert integrity(db) == ("ok", 150 * 20)
+
+
+def test_the_daemon_cannot_open_a_database_on_a_full_disk_and_asks_to_be_started_later(
+    small_filesystem: Path, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path)
+    db = small_filesystem / "reader.db"
+    with SQLiteStore(db):
+        pass  # created; closing it removes its WAL and shared-memory files
+    fill(small_filesystem, leave=0)
+    result = subprocess.run(
+        [*reader_command(db, config), "daemon"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 75, result.stderr  # EX_TEMPFAIL: Restart=on-failure retries
+    # SQLite says "disk I/O error" when it cannot size its shared-memory file; with no space
+    # left on the filesystem, that is a full disk.
+    assert result.stderr.splitlines() == [
+        f"Error: database {db}: disk full (disk I/O error);"
+        " free space on its disk (what was stored so far is kept)"
+    ]
+
+
+# -- SIGTERM in the middle of each long job, on a big store -----------------------------------
+
+BIG_ITEMS = 20_000
+
+
+@pytest.fixture(scope="module")
+def big_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of 20,000 read items first seen 120 days ago, with the seeds; feeds disabled."""
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    build_big_store(path, items=BIG_ITEMS, feeds=100, seeds_dir=SEEDS_DIR)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE sources SET enabled = 0")
+        conn.commit()
+    return path
+
+
+def start_on_copy(
+    big: Path,
+    tmp_path: Path,
+    server: LoopbackServer,
+    daemons: list[Daemon],
+    extra: str = "",
+    *,
+    topic_every: int = 0,
+    urls: tuple[str, ...] = (),
+) -> tuple[Path, Daemon]:
+    """A daemon on a copy of the big store, with `urls` subscribed."""
+    db = tmp_path / "reader.db"
+    shutil.copy(big, db)
+    config = write_config(tmp_path, extra, topic_every=topic_every)
+    if urls:
+        subscribe(db, config, list(urls), tmp_path)
+    daemon = Daemon(db, config, server, tmp_path)
+    daemons.append(daemon)
+    return db, daemon
+
+
+def count(db: Path, sql: str) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def test_sigterm_during_retention_keeps_the_batches_pruned_with_their_tombstones(
+    big_store_file: Path, tmp_path: Path, loopback_server: LoopbackServer, daemons: list[Daemon]
+) -> None:
+    before = count(big_store_file, "SELECT count(*) FROM items")
+    db, daemon = start_on_copy(
+        big_store_file,
+        tmp_path,
+        loopback_server,
+        daemons,
+        "[retention]\ndays = 30\nkeep_per_feed = 10\n",
+    )
+    tombstones = "SELECT count(*) FROM deleted_items"
+    wait_until(lambda: count(db, tombstones) > 0, "a pruned batch", timeout=120)
+    assert daemon.stop() == 0
+    assert "retention stopped after" in daemon.stderr
+    pruned = count(db, tombstones)
+    assert 0 < pruned < BIG_ITEMS - 100 * 10  # stopped in the middle, batches kept whole
+    assert integrity(db) == ("ok", before - pruned)
+
+
+def test_sigterm_during_the_topic_refresh_keeps_the_scores_written(
+    big_store_file: Path, tmp_path: Path, loopback_server: LoopbackServer, daemons: list[Daemon]
+) -> None:
+    db, daemon = start_on_copy(big_store_file, tmp_path, loopback_server, daemons, topic_every=3600)
+    scored = "SELECT count(*) FROM items WHERE score IS NOT NULL"
+    wait_until(lambda: count(db, scored) > 0, "a scored batch", timeout=120)
+    assert daemon.stop() == 0
+    assert "topic-refresh stopped between batches" in daemon.stderr
+    assert 0 < count(db, scored) < BIG_ITEMS
+    assert integrity(db)[0] == "ok"
+
+
+def test_sigterm_during_a_first_update_keeps_whole_feeds_and_the_rest_stays_due(
+    big_store_file: Path, tmp_path: Path, loopback_server: LoopbackServer, daemons: list[Daemon]
+) -> None:
+    urls = tuple(
+        loopback_server.feed(f"b{n}.xml", rss(f"b{n}", 100, words=200)) for n in range(200)
+    )
+    db, daemon = start_on_copy(big_store_file, tmp_path, loopback_server, daemons, urls=urls)
+    new_items = "SELECT count(*) FROM items WHERE identity LIKE 'urn:test:b%'"
+    wait_until(lambda: count(db, new_items) > 0, "a committed batch", timeout=120)
+    assert daemon.stop() == 0
+    stored = count(db, new_items)
+    assert stored % 100 == 0  # whole feeds: items and state in one transaction
+    checked = "SELECT count(*) FROM sources WHERE url LIKE 'http://%' AND last_checked IS NOT NULL"
+    assert count(db, checked) == stored // 100  # no feed marked checked without its items
+    assert count(db, checked) < len(urls)  # stopped in the middle: the rest stays due
+    assert integrity(db)[0] == "ok"
