@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import os
 import shutil
 import signal
@@ -34,11 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from tests.filesystem import CannotMount, fill, small_tmpfs
 from tests.loopback_server import LoopbackServer
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -207,39 +207,6 @@ def subscribe(src: Path, db: Path, config: Path, urls: list[str], folder: Path) 
 # -- a filesystem that fills up ---------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def small_filesystem(size_mib: int) -> Iterator[Path]:
-    """A tmpfs of `size_mib` MiB mounted on a fresh folder (root only), unmounted after."""
-    if os.geteuid() != 0:
-        raise SystemExit("disk-full needs root (it mounts a small tmpfs)")
-    folder = Path(tempfile.mkdtemp(prefix="reader-full-"))
-    mount = ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m", "tmpfs", str(folder)]
-    subprocess.run(mount, check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-        folder.rmdir()
-
-
-def fill(folder: Path, *, leave: int) -> Path:
-    """Fill the filesystem of `folder` with one file, leaving about `leave` bytes free."""
-    filler = folder / "filler.bin"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:  # unbuffered: a file object would hold the descriptor (and the space) on ENOSPC
-        while True:
-            try:
-                os.write(fd, b"\0" * 65536)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-                break
-        os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave))
-    finally:
-        os.close(fd)
-    return filler
-
-
 def integrity(db: Path) -> tuple[str, str, int]:
     """SQLite's integrity check, the full-text index's, and the item count."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
@@ -254,6 +221,13 @@ def integrity(db: Path) -> tuple[str, str, int]:
 
 
 def disk_full(args: argparse.Namespace) -> None:
+    try:
+        _disk_full(args)
+    except CannotMount as exc:
+        raise SystemExit(f"disk-full: {exc}") from None
+
+
+def _disk_full(args: argparse.Namespace) -> None:
     src = Path(args.reader_src).resolve()
     print(
         f"disk-full: {args.feeds} feeds x {args.items} items, tmpfs {args.size_mib} MiB,"
@@ -261,7 +235,7 @@ def disk_full(args: argparse.Namespace) -> None:
     )
     with (
         quiet(LoopbackServer()) as server,
-        small_filesystem(args.size_mib) as fs,
+        small_tmpfs(args.size_mib) as fs,
         tempfile.TemporaryDirectory() as work,
     ):
         urls = [server.feed(f"f{i}.xml", rss(i, args.items, args.words)) for i in range(args.feeds)]

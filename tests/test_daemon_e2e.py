@@ -56,8 +56,16 @@ def reader_command(db: Path, config: Path) -> list[str]:
 class DaemonProcess:
     """A `reader daemon` subprocess; stderr goes to a file so a full pipe never blocks it."""
 
-    def __init__(self, db: Path, config: Path, server: LoopbackServer, name: str) -> None:
-        self.stderr_path = db.parent / f"{name}.stderr"
+    def __init__(
+        self,
+        db: Path,
+        config: Path,
+        server: LoopbackServer,
+        name: str,
+        log_dir: Path | None = None,
+    ) -> None:
+        # `log_dir`: elsewhere than the database's folder (which a test may fill up).
+        self.stderr_path = (log_dir or db.parent) / f"{name}.stderr"
         env = {**os.environ, "READER_FETCH_ALLOW": server.authority}
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen(

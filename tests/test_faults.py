@@ -387,9 +387,13 @@ MANY = 20_000
 """Items enough for a query listing them all to outlast a one-millisecond deadline."""
 
 
-def test_a_search_past_its_deadline_stops_and_says_so(store: Store) -> None:
+def many_reports(store: Store) -> None:
     feed = store.add_feed("https://a.example/feed")
     store.write_items(feed.id, [item(str(n), f"report {n}") for n in range(MANY)], now=NOW)
+
+
+def test_a_search_past_its_deadline_stops_and_says_so(store: Store) -> None:
+    many_reports(store)
     with pytest.raises(SearchTimeoutError) as raised:
         store.search("-nato", limit=MANY, timeout=0.001)  # lists every item: a long query
     assert str(raised.value) == (
@@ -401,8 +405,7 @@ def test_a_search_past_its_deadline_stops_and_says_so(store: Store) -> None:
 
 
 def test_the_reader_gives_searches_the_configured_deadline(store: Store) -> None:
-    feed = store.add_feed("https://a.example/feed")
-    store.write_items(feed.id, [item(str(n), f"report {n}") for n in range(MANY)], now=NOW)
+    many_reports(store)
     quick = Reader(store, Settings(search=SearchSettings(timeout=0.001)))
     with pytest.raises(SearchTimeoutError):
         quick.search("-nato", limit=MANY)

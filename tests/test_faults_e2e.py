@@ -6,13 +6,11 @@ here: the machine is shared)."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,60 +19,24 @@ import pytest
 from reader.store import SQLiteStore
 from tests.big_store import build_big_store
 from tests.conftest import SEEDS_DIR
+from tests.filesystem import CannotMount, fill, small_tmpfs
 from tests.loopback_server import LoopbackServer, loopback_server
 from tests.test_daemon import rss
-from tests.test_daemon_e2e import reader_command, wait_until
+from tests.test_daemon_e2e import DaemonProcess, daemons, reader_command, wait_until
 
-__all__ = ["loopback_server"]  # the fixture, imported for pytest
+__all__ = ["daemons", "loopback_server"]  # fixtures, imported for pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-
-
-def can_mount() -> str | None:
-    """Why a tmpfs cannot be mounted here (None if it can)."""
-    if os.geteuid() != 0:
-        return "mounting a small tmpfs needs root (CI runs as root)"
-    if shutil.which("mount") is None:
-        return "no mount command"
-    return None
 
 
 @pytest.fixture
 def small_filesystem() -> Iterator[Path]:
     """A 32 MiB tmpfs mounted for this test, unmounted after."""
-    reason = can_mount()
-    if reason is not None:
-        pytest.skip(reason)
-    folder = Path(tempfile.mkdtemp(prefix="reader-full-"))
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(folder)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        folder.rmdir()
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-        folder.rmdir()
-
-
-def fill(folder: Path, *, leave: int) -> Path:
-    """Fill the filesystem of `folder` with one file, leaving about `leave` bytes free."""
-    filler = folder / "filler.bin"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:  # unbuffered: a file object would hold the descriptor (and the space) on ENOSPC
-        while True:
-            try:
-                os.write(fd, b"\0" * 65536)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-                break
-        os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave))
-    finally:
-        os.close(fd)
-    return filler
+        with small_tmpfs(32) as folder:
+            yield folder
+    except CannotMount as exc:
+        pytest.skip(str(exc))
 
 
 def serve(server: LoopbackServer, count: int) -> list[str]:
@@ -83,58 +45,41 @@ def serve(server: LoopbackServer, count: int) -> list[str]:
     return [server.feed(f"f{n}.xml", rss(f"f{n}", 20, words=150)) for n in range(count)]
 
 
-class Daemon:
-    """`reader daemon` with its log (stderr) in `folder`: never on the filesystem that fills."""
-
-    def __init__(self, db: Path, config: Path, server: LoopbackServer, folder: Path) -> None:
-        self.stderr_path = folder / "daemon.stderr"
-        env = {**os.environ, "READER_FETCH_ALLOW": server.authority}
-        with self.stderr_path.open("wb") as stderr:
-            self.process = subprocess.Popen(
-                [*reader_command(db, config), "daemon", "--log-level", "INFO"],
-                cwd=PROJECT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> int:
-        """SIGTERM; the exit status (a daemon still there after 60 s fails the test)."""
-        self.process.terminate()
-        try:
-            return self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise AssertionError(f"the daemon ignored SIGTERM:\n{self.stderr}") from None
+def start_daemon(
+    db: Path, config: Path, server: LoopbackServer, logs: Path, daemons: list[DaemonProcess]
+) -> DaemonProcess:
+    """`reader daemon`, its log in `logs` (never on the filesystem that fills)."""
+    daemon = DaemonProcess(db, config, server, "daemon", log_dir=logs)
+    daemons.append(daemon)
+    return daemon
 
 
-@pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
-    """Started daemons are killed after the test, whatever happened."""
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        if daemon.process.poll() is None:
-            daemon.process.kill()
-            daemon.process.wait()
+def stop(daemon: DaemonProcess) -> int:
+    code, _seconds = daemon.stop()  # the time is the benchmark's to print
+    return code
+
+
+def reader_run(
+    db: Path, config: Path, *args: str, server: LoopbackServer | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if server is not None:
+        env["READER_FETCH_ALLOW"] = server.authority
+    return subprocess.run(
+        [*reader_command(db, config), *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def subscribe(db: Path, config: Path, urls: list[str], folder: Path) -> None:
     opml = folder / "feeds.opml"
     outlines = "".join(f'<outline type="rss" xmlUrl="{url}"/>' for url in urls)
     opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
-    done = subprocess.run(
-        [*reader_command(db, config), "opml", "import", str(opml)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = reader_run(db, config, "opml", "import", str(opml))
     assert done.returncode == 0, done.stderr
 
 
@@ -152,6 +97,19 @@ def write_config(folder: Path, extra: str = "", *, topic_every: int = 0) -> Path
     return path
 
 
+FEEDS = 150
+"""Feeds of 20 items each: more than a 32 MiB filesystem 600 KiB short of full takes."""
+
+
+def nearly_full(fs: Path, server: LoopbackServer, folder: Path) -> tuple[Path, Path, Path]:
+    """`FEEDS` feeds subscribed in a database on `fs`, then `fs` filled but for 600 KiB:
+    the database, the settings (in `folder`) and the file to delete to make room."""
+    config = write_config(folder)
+    db = fs / "reader.db"
+    subscribe(db, config, serve(server, FEEDS), folder)
+    return db, config, fill(fs, leave=600 * 1024)
+
+
 def integrity(db: Path) -> tuple[str, int]:
     with SQLiteStore(db) as store:
         return store.integrity_check(), store.count_items()
@@ -163,20 +121,9 @@ def integrity(db: Path) -> tuple[str, int]:
 def test_reader_fetch_on_a_full_disk_prints_its_summary_and_one_line_naming_the_database(
     small_filesystem: Path, loopback_server: LoopbackServer, tmp_path: Path
 ) -> None:
-    urls = serve(loopback_server, 150)
-    config = write_config(tmp_path)
-    db = small_filesystem / "reader.db"
-    subscribe(db, config, urls, tmp_path)
-    filler = fill(small_filesystem, leave=600 * 1024)
+    db, config, filler = nearly_full(small_filesystem, loopback_server, tmp_path)
 
-    fetched = subprocess.run(
-        [*reader_command(db, config), "fetch", "--all"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "READER_FETCH_ALLOW": loopback_server.authority},
-    )
+    fetched = reader_run(db, config, "fetch", "--all", server=loopback_server)
 
     assert fetched.returncode == 1
     assert "Traceback" not in fetched.stderr + fetched.stdout
@@ -184,46 +131,34 @@ def test_reader_fetch_on_a_full_disk_prints_its_summary_and_one_line_naming_the_
     counts = re.match(r"checked (\d+) feeds in [\d.]+ s: (\d+) new, 0 updated", summary)
     assert counts is not None, summary
     checked, new = int(counts.group(1)), int(counts.group(2))
-    assert stopped == f"stopped: {150 - checked} feeds not updated (they stay due)"
-    assert 0 < checked < 150
+    assert stopped == f"stopped: {FEEDS - checked} feeds not updated (they stay due)"
+    assert 0 < checked < FEEDS
     assert fetched.stderr.splitlines() == [
         f"Error: database {db}: disk full; free space on its disk (what was stored so far is kept)"
     ]
     filler.unlink()
     assert integrity(db) == ("ok", new)  # what the summary says was stored, is
 
-    again = subprocess.run(
-        [*reader_command(db, config), "fetch"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "READER_FETCH_ALLOW": loopback_server.authority},
-    )
+    again = reader_run(db, config, "fetch", server=loopback_server)
     assert again.returncode == 0, again.stderr
     # The feeds not done kept no error and no validators: fetched in full now; the ones done
     # answer "not modified" (the settings make every feed due again after a second).
     assert re.fullmatch(
-        rf"checked 150 feeds in [\d.]+ s: {(150 - checked) * 20} new, 0 updated,"
+        rf"checked {FEEDS} feeds in [\d.]+ s: {(FEEDS - checked) * 20} new, 0 updated,"
         rf" {checked} not modified, 0 errors\n",
         again.stdout,
     ), again.stdout
-    assert integrity(db) == ("ok", 150 * 20)
+    assert integrity(db) == ("ok", FEEDS * 20)
 
 
 def test_the_daemon_on_a_full_disk_pauses_with_one_line_each_time_and_resumes_by_itself(
     small_filesystem: Path,
     loopback_server: LoopbackServer,
     tmp_path: Path,
-    daemons: list[Daemon],
+    daemons: list[DaemonProcess],
 ) -> None:
-    urls = serve(loopback_server, 150)
-    config = write_config(tmp_path)
-    db = small_filesystem / "reader.db"
-    subscribe(db, config, urls, tmp_path)
-    filler = fill(small_filesystem, leave=600 * 1024)
-    daemon = Daemon(db, config, loopback_server, tmp_path)
-    daemons.append(daemon)
+    db, config, filler = nearly_full(small_filesystem, loopback_server, tmp_path)
+    daemon = start_daemon(db, config, loopback_server, tmp_path, daemons)
 
     wait_until(lambda: "every job pauses" in daemon.stderr, "the first pause", timeout=60)
     hits = sum(loopback_server.hits.values())
@@ -238,9 +173,9 @@ def test_the_daemon_on_a_full_disk_pauses_with_one_line_each_time_and_resumes_by
 
     filler.unlink()
     wait_until(lambda: "jobs resume" in daemon.stderr, "the resumption", timeout=30)
-    wait_until(lambda: integrity(db)[1] == 150 * 20, "every feed stored", timeout=60)
-    assert daemon.stop() == 0
-    assert integrity(db) == ("ok", 150 * 20)
+    wait_until(lambda: integrity(db)[1] == FEEDS * 20, "every feed stored", timeout=60)
+    assert stop(daemon) == 0
+    assert integrity(db) == ("ok", FEEDS * 20)
 
 
 def test_the_daemon_cannot_open_a_database_on_a_full_disk_and_asks_to_be_started_later(
@@ -251,13 +186,7 @@ def test_the_daemon_cannot_open_a_database_on_a_full_disk_and_asks_to_be_started
     with SQLiteStore(db):
         pass  # created; closing it removes its WAL and shared-memory files
     fill(small_filesystem, leave=0)
-    result = subprocess.run(
-        [*reader_command(db, config), "daemon"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = reader_run(db, config, "daemon")
     assert result.returncode == 75, result.stderr  # EX_TEMPFAIL: Restart=on-failure retries
     # SQLite says "disk I/O error" when it cannot size its shared-memory file; with no space
     # left on the filesystem, that is a full disk.
@@ -287,21 +216,19 @@ def start_on_copy(
     big: Path,
     tmp_path: Path,
     server: LoopbackServer,
-    daemons: list[Daemon],
+    daemons: list[DaemonProcess],
     extra: str = "",
     *,
     topic_every: int = 0,
     urls: tuple[str, ...] = (),
-) -> tuple[Path, Daemon]:
+) -> tuple[Path, DaemonProcess]:
     """A daemon on a copy of the big store, with `urls` subscribed."""
     db = tmp_path / "reader.db"
     shutil.copy(big, db)
     config = write_config(tmp_path, extra, topic_every=topic_every)
     if urls:
         subscribe(db, config, list(urls), tmp_path)
-    daemon = Daemon(db, config, server, tmp_path)
-    daemons.append(daemon)
-    return db, daemon
+    return db, start_daemon(db, config, server, tmp_path, daemons)
 
 
 def count(db: Path, sql: str) -> int:
@@ -310,7 +237,10 @@ def count(db: Path, sql: str) -> int:
 
 
 def test_sigterm_during_retention_keeps_the_batches_pruned_with_their_tombstones(
-    big_store_file: Path, tmp_path: Path, loopback_server: LoopbackServer, daemons: list[Daemon]
+    big_store_file: Path,
+    tmp_path: Path,
+    loopback_server: LoopbackServer,
+    daemons: list[DaemonProcess],
 ) -> None:
     before = count(big_store_file, "SELECT count(*) FROM items")
     db, daemon = start_on_copy(
@@ -322,7 +252,7 @@ def test_sigterm_during_retention_keeps_the_batches_pruned_with_their_tombstones
     )
     tombstones = "SELECT count(*) FROM deleted_items"
     wait_until(lambda: count(db, tombstones) > 0, "a pruned batch", timeout=120)
-    assert daemon.stop() == 0
+    assert stop(daemon) == 0
     assert "retention stopped after" in daemon.stderr
     pruned = count(db, tombstones)
     assert 0 < pruned < BIG_ITEMS - 100 * 10  # stopped in the middle, batches kept whole
@@ -330,19 +260,25 @@ def test_sigterm_during_retention_keeps_the_batches_pruned_with_their_tombstones
 
 
 def test_sigterm_during_the_topic_refresh_keeps_the_scores_written(
-    big_store_file: Path, tmp_path: Path, loopback_server: LoopbackServer, daemons: list[Daemon]
+    big_store_file: Path,
+    tmp_path: Path,
+    loopback_server: LoopbackServer,
+    daemons: list[DaemonProcess],
 ) -> None:
     db, daemon = start_on_copy(big_store_file, tmp_path, loopback_server, daemons, topic_every=3600)
     scored = "SELECT count(*) FROM items WHERE score IS NOT NULL"
     wait_until(lambda: count(db, scored) > 0, "a scored batch", timeout=120)
-    assert daemon.stop() == 0
+    assert stop(daemon) == 0
     assert "topic-refresh stopped between batches" in daemon.stderr
     assert 0 < count(db, scored) < BIG_ITEMS
     assert integrity(db)[0] == "ok"
 
 
 def test_sigterm_during_a_first_update_keeps_whole_feeds_and_the_rest_stays_due(
-    big_store_file: Path, tmp_path: Path, loopback_server: LoopbackServer, daemons: list[Daemon]
+    big_store_file: Path,
+    tmp_path: Path,
+    loopback_server: LoopbackServer,
+    daemons: list[DaemonProcess],
 ) -> None:
     urls = tuple(
         loopback_server.feed(f"b{n}.xml", rss(f"b{n}", 100, words=200)) for n in range(200)
@@ -350,7 +286,7 @@ def test_sigterm_during_a_first_update_keeps_whole_feeds_and_the_rest_stays_due(
     db, daemon = start_on_copy(big_store_file, tmp_path, loopback_server, daemons, urls=urls)
     new_items = "SELECT count(*) FROM items WHERE identity LIKE 'urn:test:b%'"
     wait_until(lambda: count(db, new_items) > 0, "a committed batch", timeout=120)
-    assert daemon.stop() == 0
+    assert stop(daemon) == 0
     stored = count(db, new_items)
     assert stored % 100 == 0  # whole feeds: items and state in one transaction
     checked = "SELECT count(*) FROM sources WHERE url LIKE 'http://%' AND last_checked IS NOT NULL"
