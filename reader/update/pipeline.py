@@ -260,9 +260,10 @@ class _FeedUpdater:
         try:
             decision = await self._decide(check)
         except asyncio.CancelledError:
-            if self.fault is None:
+            # Cancelled by `_stop` (and by nobody else, such as a daemon's shutdown): done.
+            if self.fault is None or task is None or task.uncancel() > 0:
                 raise
-            return None  # cancelled by `_stop`
+            return None
         except FeedError as exc:
             decision = self.decider.failed(check, Failed(exc.message))
         except FeedNotFoundError:  # unsubscribed while we fetched: nothing to record
