@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from reader.core import Reader
 from reader.daemon.app import PeriodicJob
+
+if TYPE_CHECKING:
+    from reader.core import RefreshReport
 
 
 def topic_refresh_jobs(reader: Reader) -> list[PeriodicJob]:
@@ -20,13 +24,14 @@ def topic_refresh_jobs(reader: Reader) -> list[PeriodicJob]:
     if every <= 0:
         return []
 
-    async def refresh_then_alert(should_stop: Callable[[], bool]) -> None:
-        await asyncio.to_thread(reader.refresh_topic, should_stop=should_stop)
-        if should_stop():
-            return
+    async def refresh_then_alert(should_stop: Callable[[], bool]) -> RefreshReport:
+        report = await asyncio.to_thread(reader.refresh_topic, should_stop=should_stop)
+        if report.stopped or should_stop():
+            return report  # the daemon logs that it stopped between batches
         # Alerts (one per story) wait for the stories; they look only at items stored since
         # the last run, so this costs what arrived.
         await reader.after_update_async()
+        return report
 
     return [PeriodicJob("topic-refresh", every=every, run=refresh_then_alert, stoppable=True)]
 
