@@ -1,4 +1,5 @@
-"""`reader digest` (the period's top stories) and `reader export atom` (the Topic feed)."""
+"""`reader digest` (the period's top stories), `reader export atom` (the Topic feed) and
+`reader export newsboat` (the feeds as a Newsboat `urls` file)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def digest(
 
 @click.group()
 def export() -> None:
-    """Publish the topic for other programs."""
+    """Publish the topic, or the feeds, for other programs."""
 
 
 @export.command("atom")
@@ -70,3 +71,20 @@ def export() -> None:
 def export_atom(app: AppContext, out: Path | None, limit: int | None) -> None:
     """The Topic view, best first, as an Atom feed any reader (or phone) can follow."""
     _write(app.reader.topic_feed(limit=limit), out)
+
+
+@export.command("newsboat")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (else stdout)."
+)
+@pass_app
+def export_newsboat(app: AppContext, out: Path | None) -> None:
+    """Every feed as a Newsboat `urls` file, with all its tags (OPML carries only one tag per
+    feed into Newsboat) and its title; disabled feeds are written commented out."""
+    export = app.reader.export_newsboat_urls()
+    _write(export.text, out)
+    for url, tag in export.unwritable_tags:
+        click.echo(
+            f"newsboat: tag {tag!r} of {url} left out (Newsboat reads it as an instruction)",
+            err=True,
+        )

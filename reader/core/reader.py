@@ -43,6 +43,7 @@ from reader.models import (
     tag_key,
 )
 from reader.query import QueryNode
+from reader.sources.newsboat import NewsboatExport, export_newsboat_urls
 from reader.sources.opml import OPMLImportReport, export_opml, import_opml
 from reader.sources.seeds import import_seeds
 from reader.sources.urls import canonical_feed_url
@@ -309,6 +310,10 @@ class Reader(ReadingUseCases):
     def export_opml(self) -> str:
         """Every feed as an OPML 2.0 document."""
         return export_opml(self._store.get_feeds())
+
+    def export_newsboat_urls(self) -> NewsboatExport:
+        """Every feed as a Newsboat `urls` file, all of each feed's tags kept."""
+        return export_newsboat_urls(self._store.get_feeds())
 
     def start_up(self) -> StartUpReport:
         """What `reader start` does before reading: the seeds imported (changed files
