@@ -12,7 +12,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from reader.core import Reader
-from reader.tui.screens.help import HelpScreen, KeyRow, binding_rows, key_names
+from reader.tui.controller import Controller, open_in_default_browser
+from reader.tui.screens.help import (
+    HelpScreen,
+    KeyRow,
+    binding_rows,
+    class_bindings,
+    key_names,
+)
 from reader.tui.screens.main import MainScreen
 from reader.tui.widgets.item_list import ItemList
 
@@ -33,19 +40,27 @@ class ReaderApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
     ]
 
-    def __init__(self, reader: Reader, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        open_link: Callable[[str], bool] = open_in_default_browser,
+    ) -> None:
         super().__init__()
         self.reader = reader
         self.clock = clock
+        self.controller = Controller(reader, open_link=open_link)
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.reader, self.clock))
+        mark_read = self.reader.settings.reader.mark_read_on_open
+        self.push_screen(MainScreen(self.controller, self.clock, mark_read_on_open=mark_read))
 
     def key_groups(self) -> list[tuple[str, list[KeyRow]]]:
         """The keys for the help screen, grouped by where they work."""
         return [
             ("Moving", binding_rows(ItemList.BINDINGS)),
-            ("Items and views", binding_rows(MainScreen.BINDINGS)),
+            ("Items and views", binding_rows(class_bindings(MainScreen))),
             (
                 "Everywhere",
                 [
@@ -66,7 +81,7 @@ class ReaderApp(App[None]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):
             for owner, bindings in (
-                (screen, MainScreen.BINDINGS),
+                (screen, class_bindings(MainScreen)),
                 (screen.query_one(ItemList), ItemList.BINDINGS),
             ):
                 for binding in bindings:

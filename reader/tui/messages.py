@@ -1,40 +1,40 @@
-"""Messages that carry what workers read from the store back to the screen ("messages up")."""
+"""Messages that carry what the controller read or wrote, from thread workers back to the
+screen ("messages up")."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
 from reader.models import Item, UpdateReport
+from reader.tui.controller import Found, Listing
 from reader.tui.views import View
 
 
 class ViewsLoaded(Message):
     """The sidebar's views with fresh counts."""
 
-    def __init__(self, views: list[View], counter: int | None, *, first: bool = False) -> None:
+    def __init__(self, views: list[View], *, first: bool = False) -> None:
         super().__init__()
         self.views = views
-        self.counter = counter
         self.first = first  # the first load also lists the first view
 
 
 class ViewLoaded(Message):
     """A view's size and its first pages, ready for the item list."""
 
-    def __init__(
-        self,
-        view: View,
-        total: int,
-        pages: dict[int, list[Item]],
-        cursor: int,
-        generation: int,
-    ) -> None:
+    def __init__(self, listing: Listing, generation: int) -> None:
+        super().__init__()
+        self.listing = listing
+        self.generation = generation
+
+
+class TransientLoaded(Message):
+    """A search's results (rows at hand) or a story view (rows still to read)."""
+
+    def __init__(self, view: View, listing: Listing | None) -> None:
         super().__init__()
         self.view = view
-        self.total = total
-        self.pages = pages
-        self.cursor = cursor
-        self.generation = generation
+        self.listing = listing
 
 
 class PageLoaded(Message):
@@ -47,13 +47,31 @@ class PageLoaded(Message):
         self.items = items
 
 
+class UnreadFound(Message):
+    """The next (or previous) unread item of the listed view, to go to and open."""
+
+    def __init__(self, found: Found, generation: int) -> None:
+        super().__init__()
+        self.found = found
+        self.generation = generation
+
+
 class ItemLoaded(Message):
     """An item read again from the store (after opening or marking it)."""
 
-    def __init__(self, item: Item, *, opened: bool = False) -> None:
+    def __init__(self, item: Item, *, opened: bool = False, counts_changed: bool = False) -> None:
         super().__init__()
         self.item = item
-        self.opened = opened
+        self.opened = opened  # show it in the reading pane
+        self.counts_changed = counts_changed  # read the sidebar's counts again
+
+
+class ViewMarkedRead(Message):
+    """Every item of the listed view was marked read."""
+
+    def __init__(self, changed: int) -> None:
+        super().__init__()
+        self.changed = changed
 
 
 class StoreChanged(Message):

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -39,6 +40,13 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[KeyRow]:
         if isinstance(binding, Binding) and binding.description:
             rows.append((key_names(binding), binding.tooltip or binding.description))
     return rows
+
+
+def class_bindings(widget: type[DOMNode]) -> list[BindingType]:
+    """A widget class's bindings with those of the classes it extends (theirs first)."""
+    return [
+        binding for cls in reversed(widget.__mro__) for binding in cls.__dict__.get("BINDINGS", ())
+    ]
 
 
 class HelpScreen(ModalScreen[None]):

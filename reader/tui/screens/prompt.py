@@ -1,4 +1,5 @@
-"""A one-line question (a tag to add or remove, a search query) with completion."""
+"""A one-line question (a tag to add or remove, a search query) with completion, and the
+questions the reader asks with it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
+
+from reader.models import Item
+from reader.textsafe import plain
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -55,3 +59,31 @@ class PromptScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def tag_prompt(item: Item, known: Sequence[str]) -> PromptScreen:
+    """Asks for a tag to add to `item`, completing the `known` ones."""
+    return PromptScreen(
+        f"Tag “{plain(item.title or '(untitled)')[:60]}” with:",
+        placeholder="tag name",
+        suggestions=known,
+        hint="→ completes an existing tag · enter adds · esc cancels",
+    )
+
+
+def untag_prompt(item: Item) -> PromptScreen:
+    """Asks which of the item's tags to remove."""
+    return PromptScreen(
+        "Remove which tag? " + ", ".join(plain(t) for t in item.tags),
+        placeholder="tag name",
+        suggestions=list(item.tags),
+    )
+
+
+def search_prompt() -> PromptScreen:
+    """Asks for a search query (words and filters)."""
+    return PromptScreen(
+        "Search",
+        placeholder='words, "a phrase", nato OR aukus, tag:x is:unread newer:7d',
+        hint="words search the text; tag: feed: is: score> story: newer: older: filter; ? for help",
+    )

@@ -36,6 +36,15 @@ class ReadingPane(VerticalScroll):
         self.query_one("#item-body", Static).update(item_body(item, words))
         self.scroll_home(animate=False)
 
+    def clear(self) -> None:
+        """Show nothing (the open item left the listed view)."""
+        self.item = None
+        self._words = ()
+        self.query_one("#item-head", Static).update(
+            Text("Press enter on an item to read it.", style="dim")
+        )
+        self.query_one("#item-body", Static).update(Text())
+
     def refresh_marks(self, item: Item) -> None:
         """Redraw the head after the open item's marks or tags changed (body kept)."""
         if self.item is None or self.item.id != item.id:
