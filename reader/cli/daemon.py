@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from reader.cli.context import AppContext, emit_json, fail, iso, pass_app, safe, short_date
+from reader.config import LOG_LEVELS
 from reader.daemon.app import Daemon
 from reader.daemon.jobs import extra_jobs
-from reader.daemon.logs import LEVELS, level_number, setup_logging, teardown_logging
+from reader.daemon.logs import setup_logging, teardown_logging
 from reader.exceptions import (
     DatabaseBusyError,
     DatabaseIOError,
@@ -32,7 +33,7 @@ PASSING_FAULTS = (DiskFullError, DatabaseIOError, DatabaseBusyError, DatabaseUna
 @click.command("daemon")
 @click.option(
     "--log-level",
-    type=click.Choice(LEVELS, case_sensitive=False),
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
     default=None,
     help="DEBUG, INFO, WARNING or ERROR (default: [log] level in the settings).",
 )
@@ -45,11 +46,7 @@ def daemon(app: AppContext, log_level: str | None) -> None:
     is exit status 75, to be started again later. Logs go to stderr and to the [log] file.
     """
     settings = app.settings
-    level = log_level or settings.log.level
-    try:
-        level_number(level)
-    except ValueError as exc:
-        fail(f"{settings.source or 'settings'}: [log] level: {exc}")
+    level = log_level or settings.log.level  # both checked: the option's choices, the settings'
     try:
         reader = app.reader
     except PASSING_FAULTS as exc:

@@ -11,6 +11,8 @@ import logging.handlers
 import sys
 from pathlib import Path
 
+from reader.config import LOG_LEVELS
+
 LOGGER_NAME = "reader"
 """The logger every part of the project logs under (`reader.daemon`, `reader.update`, ...)."""
 
@@ -20,7 +22,6 @@ LOG_FILE_BYTES = 2 * 1024 * 1024
 LOG_FILE_BACKUPS = 3
 """Rotated files kept (``reader.log.1`` ... ``.3``)."""
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class _SkipBusyDispatch(logging.Filter):
@@ -37,8 +38,8 @@ class _SkipBusyDispatch(logging.Filter):
 def level_number(name: str) -> int:
     """A level name (any case) as a `logging` number; `ValueError` names the bad value."""
     upper = name.strip().upper()
-    if upper not in LEVELS:
-        raise ValueError(f"unknown log level {name!r}; use one of {', '.join(LEVELS)}")
+    if upper not in LOG_LEVELS:
+        raise ValueError(f"unknown log level {name!r}; use one of {', '.join(LOG_LEVELS)}")
     return int(logging.getLevelName(upper))
 
 

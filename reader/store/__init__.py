@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reader.config import DATABASE_URL_SCHEMES as POSTGRES_SCHEMES
 from reader.exceptions import StorageError
 from reader.store.base import Store
 from reader.store.sqlite import SQLiteStore
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from reader.store.postgres import PostgresStore
 
 __all__ = ["PostgresStore", "SQLiteStore", "Store", "copy_to_postgres", "open_store"]
-
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def open_store(location: Path | str) -> Store:
