@@ -23,7 +23,6 @@ LOG_FILE_BACKUPS = 3
 """Rotated files kept (``reader.log.1`` ... ``.3``)."""
 
 
-
 class _SkipBusyDispatch(logging.Filter):
     """Drop APScheduler's warning that a dispatch was skipped because one is still running.
 
