@@ -257,7 +257,7 @@ async def test_m_and_s_toggle_read_and_star_in_the_store(filled: SQLiteStore) ->
         await pilot.press("m")
         await settle(pilot)
         assert filled.get_item(item.id).read
-        await pilot.press("space")
+        await pilot.press("m")
         await settle(pilot)
         assert not filled.get_item(item.id).read
         await pilot.press("s")
@@ -521,7 +521,15 @@ async def test_help_lists_every_key_and_the_palette_offers_every_action(
             "j / ↓",
             "k / ↑",
             "enter",
-            "m / space",
+            "m",
+            "space",
+            "n",
+            "N",
+            "z",
+            "b",
+            "O",
+            "v",
+            "l",
             "s",
             "t",
             "u",
@@ -531,6 +539,7 @@ async def test_help_lists_every_key_and_the_palette_offers_every_action(
             "S",
             "r",
             "q",
+            "Q",
             "?",
         ):
             assert key in keys

@@ -22,6 +22,7 @@ from reader.tui.screens.help import (
 )
 from reader.tui.screens.main import MainScreen
 from reader.tui.widgets.item_list import ItemList
+from reader.tui.widgets.reading_pane import ReadingPane
 
 
 def utc_now() -> datetime:
@@ -36,7 +37,8 @@ class ReaderApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="Quit the reader"),
+        Binding("q", "quit", "Quit", tooltip="Quit, when there is nothing to go back to"),
+        Binding("Q", "quit", "Quit", show=False, tooltip="Quit the reader at once"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
     ]
 
@@ -61,12 +63,14 @@ class ReaderApp(App[None]):
         return [
             ("Moving", binding_rows(ItemList.BINDINGS)),
             ("Items and views", binding_rows(class_bindings(MainScreen))),
+            ("Reading an article", binding_rows(ReadingPane.BINDINGS)),
             (
                 "Everywhere",
                 [
                     *binding_rows(self.BINDINGS),
                     ("tab", "Next pane (sidebar, list, reading pane)"),
                     ("enter", "In the sidebar: go to the view's items"),
+                    ("j / k", "In the sidebar: next / previous view"),
                     ("ctrl+p", "Command palette"),
                 ],
             ),

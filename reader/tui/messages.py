@@ -48,12 +48,14 @@ class PageLoaded(Message):
 
 
 class UnreadFound(Message):
-    """The next (or previous) unread item of the listed view, to go to and open."""
+    """The next (or previous) unread item of the listed view, to go to and open; None when
+    there is none that way."""
 
-    def __init__(self, found: Found, generation: int) -> None:
+    def __init__(self, found: Found | None, generation: int, *, forward: bool = True) -> None:
         super().__init__()
         self.found = found
         self.generation = generation
+        self.forward = forward
 
 
 class ItemLoaded(Message):

@@ -50,10 +50,17 @@ def class_bindings(widget: type[DOMNode]) -> list[BindingType]:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists the keys in groups; any of escape, q or ? closes it."""
+    """Lists the keys in groups, scrolled with j / k, arrows and pages (it fits 80x24);
+    any of escape, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close help"),
+        Binding("j,down", "scroll('down')", "Down", show=False),
+        Binding("k,up", "scroll('up')", "Up", show=False),
+        Binding("pagedown,space", "scroll('page_down')", "Page down", show=False),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False),
+        Binding("home,g", "scroll('home')", "Top", show=False),
+        Binding("end,G", "scroll('end')", "End", show=False),
     ]
 
     def __init__(self, groups: list[tuple[str, list[KeyRow]]]) -> None:
@@ -79,3 +86,15 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, how: str) -> None:
+        """Scroll the keys: `how` names one of the scroll container's own actions."""
+        dialog = self.query_one("#dialog", VerticalScroll)
+        {
+            "down": dialog.scroll_down,
+            "up": dialog.scroll_up,
+            "page_down": dialog.scroll_page_down,
+            "page_up": dialog.scroll_page_up,
+            "home": dialog.scroll_home,
+            "end": dialog.scroll_end,
+        }[how](animate=False)

@@ -249,6 +249,7 @@ class ListingScreen(Screen[None]):
                 self.pane.clear()
             self.describe_position()
         self.item_list.focus()
+        self.refresh_bindings()  # `q` now goes back
 
     def action_back(self) -> None:
         """Leave a search or story view for the view (and item) listed before it."""
@@ -258,3 +259,4 @@ class ListingScreen(Screen[None]):
         self.load_view(place.view, keep_item=place.item_id, near=place.row)
         self.sidebar.choose(place.view.key)
         self.sidebar.set_views(self.nav.sidebar_views())
+        self.refresh_bindings()

@@ -13,27 +13,30 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
 
 from reader.exceptions import ReaderError
 from reader.models import Item
 from reader.tui.controller import Controller, has_story, summarize, web_link
+from reader.tui.layout import FOOTER_FIRST, Panes
 from reader.tui.messages import (
     ItemLoaded,
     RefreshFinished,
     RefreshProgress,
     TransientLoaded,
+    UnreadFound,
     ViewMarkedRead,
 )
+from reader.tui.pages import page_of
 from reader.tui.render import query_words
 from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.listing import ListingScreen
 from reader.tui.screens.prompt import search_prompt, tag_prompt, untag_prompt
 from reader.tui.widgets.item_list import ItemList
+from reader.tui.widgets.key_footer import KeyFooter
 from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import Sidebar
 from reader.tui.widgets.status_bar import StatusBar
@@ -43,21 +46,63 @@ class MainScreen(ListingScreen):
     """Read, tag and mark items of one view at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m,space", "toggle_read", "Read", key_display="m", tooltip="Toggle read/unread"),
+        Binding("q", "back", "Back", tooltip="Back to the list, or from a search or story"),
+        Binding("n", "next_unread", "Unread", tooltip="Open the next unread item"),
+        Binding(
+            "N",
+            "next_unread(False)",
+            "Prev unread",
+            show=False,
+            tooltip="Open the previous unread item",
+        ),
+        Binding(
+            "space",
+            "page_or_next",
+            "Page",
+            show=False,
+            tooltip="Page the article; at its end, the next unread",
+        ),
+        Binding("m", "toggle_read", "Read", tooltip="Toggle read/unread"),
         Binding("s", "toggle_star", "Star", tooltip="Star or unstar the item"),
         Binding("t", "add_tag", "Tag", tooltip="Add a tag to the item"),
-        Binding("u", "remove_tag", "Untag", tooltip="Remove a tag from the item"),
-        Binding("A", "mark_view_read", "All read", tooltip="Mark everything in this view read"),
+        # The footer has room for the keys used most; every key is in help and the palette.
+        Binding("u", "remove_tag", "Untag", show=False, tooltip="Remove a tag from the item"),
+        Binding(
+            "A",
+            "mark_view_read",
+            "All read",
+            show=False,
+            tooltip="Mark everything in this view read",
+        ),
         Binding("slash", "search", "Search", key_display="/", tooltip="Full-text search"),
-        Binding("o", "open_link", "Link", tooltip="Open the original link in the browser"),
+        Binding("z", "zoom", "Full", tooltip="The article full screen, or back to the list"),
+        Binding("b", "toggle_sidebar", "Sidebar", tooltip="Show or hide the sidebar"),
+        Binding(
+            "o", "open_link", "Link", show=False, tooltip="Open the original link in the browser"
+        ),
+        Binding(
+            "O",
+            "open_link(True)",
+            "Link, read",
+            show=False,
+            tooltip="Open the link in the browser and mark the item read",
+        ),
         Binding(
             "f",
             "full_text",
             "Full text",
-            show=False,  # the footer is full; the help screen and the palette list it
+            show=False,
             tooltip="Fetch the linked article of the item",
         ),
         Binding("S", "show_story", "Story", tooltip="List every source's report of this story"),
+        Binding("v", "sort", "Sort", show=False, tooltip="Sort: newest, oldest, best first"),
+        Binding(
+            "l",
+            "hide_read",
+            "Unread only",
+            show=False,
+            tooltip="List only unread items, or every item again",
+        ),
         Binding("r", "refresh", "Refresh", tooltip="Update all feeds now"),
     ]
 
@@ -67,6 +112,8 @@ class MainScreen(ListingScreen):
         super().__init__(controller, clock)
         self.mark_read_on_open = mark_read_on_open
         self.refreshing = False
+        self.panes = Panes()
+        self.zoom_next = False  # the item being opened goes full screen
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -75,11 +122,71 @@ class MainScreen(ListingScreen):
                 yield ItemList(self.clock, id="items")
                 yield ReadingPane(self.clock, id="pane")
         yield StatusBar(id="statusbar")
-        yield Footer(compact=True)
+        yield KeyFooter(FOOTER_FIRST)
 
     def on_mount(self) -> None:
         self.query_one(ItemList).focus()
+        self.panes.resize(self.app.size.width)
+        self.apply_layout()
         self.start_listing()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.panes.resize(event.size.width)
+        self.apply_layout()
+
+    def apply_layout(self) -> None:
+        """Show the panes the layout asks for, and keep the focus on one that is shown."""
+        for name, wanted in self.panes.classes().items():
+            self.set_class(wanted, name)
+        self.query_one(KeyFooter).show_only(self.panes.footer_actions())
+        focused = self.focused
+        if self.panes.article:
+            self.pane.focus()
+        elif (
+            focused is None
+            or focused is self.pane
+            or (not self.panes.sidebar and self.sidebar in focused.ancestors_with_self)
+        ):
+            self.item_list.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # when there is nowhere to go back to, `q` quits (the app's)
+            return self.panes.article or self.nav.in_transient
+        return True
+
+    def action_back(self) -> None:
+        """`q` / esc: from the full-screen article to the list, else out of a search or story."""
+        if self.panes.article:
+            self.panes.article = False
+            self.apply_layout()
+        else:
+            super().action_back()
+
+    def action_zoom(self) -> None:
+        if self.panes.article:
+            self.action_back()
+            return
+        shown = self.pane.item
+        if self.panes.narrow or shown is None:  # the list is all there is: its item
+            item = self._target()
+            if item is None:
+                return
+            if shown is None or shown.id != item.id:
+                self.open_item(item, zoom=True)
+                return
+        self.panes.article = True
+        self.apply_layout()
+
+    def action_toggle_sidebar(self) -> None:
+        self.panes.toggle_sidebar()
+        self.apply_layout()
+
+    def on_reading_pane_cleared(self, message: ReadingPane.Cleared) -> None:
+        if self.panes.article:  # the open item left the view: back to the list
+            self.action_back()
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -87,9 +194,11 @@ class MainScreen(ListingScreen):
     def item_opened(self, message: ItemList.Opened) -> None:
         self.open_item(message.item)
 
-    def open_item(self, item: Item) -> None:
-        """Read the item with its body into the pane and (per settings) mark it read."""
+    def open_item(self, item: Item, *, zoom: bool = False) -> None:
+        """Read the item with its body into the pane (full screen when narrow or `zoom`)
+        and, per settings, mark it read."""
         mark_read = self.mark_read_on_open
+        self.zoom_next = zoom
         self.in_worker(
             lambda: ItemLoaded(
                 self.controller.open_item(item.id, mark_read=mark_read),
@@ -106,10 +215,57 @@ class MainScreen(ListingScreen):
         if message.opened:
             words = query_words(self.nav.view.query) if self.nav.view is not None else []
             self.pane.show(item, words)
+            self.panes.open_item(zoomed=self.zoom_next)
+            self.zoom_next = False
+            self.apply_layout()
         else:
             self.pane.refresh_marks(item)
         if message.counts_changed:
             self.load_views()
+
+    def action_next_unread(self, forward: bool = True) -> None:
+        """Go to the next (previous) unread item of the view, loaded or not, and open it;
+        an unread item under the cursor that is not open yet counts as the next."""
+        view, items = self.item_list.view, self.item_list
+        if view is None:
+            return
+        here = items.current_item
+        row = items.cursor
+        shown = self.pane.item if self.panes.pane else None
+        unopened = here is not None and not here.read and (shown is None or shown.id != here.id)
+        if forward and unopened:
+            row -= 1
+        generation = items.generation
+        self.in_worker(
+            lambda: UnreadFound(
+                self.controller.next_unread(view, row, forward=forward), generation, forward=forward
+            ),
+            group="unread",
+            exclusive=True,
+        )
+
+    def on_unread_found(self, message: UnreadFound) -> None:
+        items, found = self.item_list, message.found
+        if message.generation != items.generation:
+            return  # the list changed meanwhile
+        if found is None:
+            where = "after" if message.forward else "before"
+            self.notify(f"No unread item {where} this one.", markup=False)
+            return
+        items.add_page(message.generation, page_of(found.row), found.page)
+        items.cursor = found.row
+        self.open_item(found.item)
+
+    def action_page_or_next(self) -> None:
+        """space: page the open article; at its end, the next unread item."""
+        if self.pane.item is None or not self.panes.pane:
+            item = self._target()
+            if item is not None:
+                self.open_item(item)
+        elif not self.pane.at_end:
+            self.pane.scroll_page_down(animate=False)
+        else:
+            self.action_next_unread()
 
     # -- marks and tags (written at once) ---------------------------------------------------
 
@@ -225,7 +381,7 @@ class MainScreen(ListingScreen):
                 failure="No full text: ",
             )
 
-    def action_open_link(self) -> None:
+    def action_open_link(self, mark_read: bool = False) -> None:
         item = self._target()
         if item is None:
             return
@@ -233,10 +389,23 @@ class MainScreen(ListingScreen):
             self.notify("This item has no web link.", markup=False)
             return
 
-        def job() -> None:
-            self.controller.open_in_browser(item, mark_read=False)
+        def job() -> ItemLoaded | None:
+            fresh = self.controller.open_in_browser(item, mark_read=mark_read)
+            return ItemLoaded(fresh, counts_changed=True) if fresh is not None else None
 
         self.in_worker(job, group="browser")
+
+    # -- arranging the list -----------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        order = self.nav.toggle_sort()
+        self.notify(f"Sorted {order.value} first.", markup=False)
+        self.reload_current()
+
+    def action_hide_read(self) -> None:
+        hidden = self.nav.toggle_hide_read()
+        self.notify("Unread items only." if hidden else "Every item.", markup=False)
+        self.reload_current()
 
     def action_refresh(self) -> None:
         if self.refreshing:

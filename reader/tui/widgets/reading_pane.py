@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from reader.models import Item
@@ -16,7 +19,17 @@ from reader.tui.render import item_body, item_header
 
 
 class ReadingPane(VerticalScroll):
-    """Shows one item; empty until an item is opened."""
+    """Shows one item; empty until an item is opened. Focused when it fills the screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "scroll_down", "Down", show=False, tooltip="Scroll the article down"),
+        Binding("k,up", "scroll_up", "Up", show=False, tooltip="Scroll the article up"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="Page the article down"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="Page the article up"),
+    ]
+
+    class Cleared(Message):
+        """The pane no longer shows an item (it left the listed view)."""
 
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -36,8 +49,15 @@ class ReadingPane(VerticalScroll):
         self.query_one("#item-body", Static).update(item_body(item, words))
         self.scroll_home(animate=False)
 
+    @property
+    def at_end(self) -> bool:
+        """Whether the article is scrolled to its end (or fits)."""
+        return self.scroll_target_y >= self.max_scroll_y
+
     def clear(self) -> None:
         """Show nothing (the open item left the listed view)."""
+        if self.item is not None:
+            self.post_message(self.Cleared())
         self.item = None
         self._words = ()
         self.query_one("#item-head", Static).update(

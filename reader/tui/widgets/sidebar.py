@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import OptionList, Static
@@ -38,6 +41,11 @@ def _heading(title: str) -> Option:
 
 class Sidebar(Vertical):
     """The list of views; highlighting one lists its items."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "move(1)", "Next view", show=False),
+        Binding("k", "move(-1)", "Previous view", show=False),
+    ]
 
     class ViewChosen(Message):
         """The user moved to another view."""
@@ -107,6 +115,14 @@ class Sidebar(Vertical):
         else:
             details.update(Text())
             details.display = False
+
+    def action_move(self, step: int) -> None:
+        """j / k: the next or previous view, as the arrows do."""
+        option_list = self.query_one("#views", OptionList)
+        if step > 0:
+            option_list.action_cursor_down()
+        else:
+            option_list.action_cursor_up()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
