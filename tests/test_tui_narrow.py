@@ -1,10 +1,11 @@
 """The terminal reader at 80x24, through the Pilot on a real SQLite file: the list fills the
 screen, opening shows the article full screen, the sidebar hides and comes back, the footer
 keeps help and quit, help scrolls; Newsboat's keys (n / N, space, q / Q); the way back from a
-search or story; the pane never showing an item of another view."""
+search or story; the pane never showing an item of another view; the theme kept between runs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from reader.config import ReaderSettings, Settings
+from reader.config.ui_state import ui_state_file
 from reader.core import Reader
 from reader.models import ItemFilter, SortOrder
 from reader.store import SQLiteStore
@@ -424,3 +426,59 @@ async def test_a_search_from_the_full_screen_article_clears_it_and_shows_the_res
         await settle(pilot)
         assert screen.query_one(ReadingPane).item is None and not screen.panes.article
         assert shown(screen.query_one(ItemList)) and app.focused is screen.query_one(ItemList)
+
+
+# -- the theme ----------------------------------------------------------------------------------
+
+
+async def test_the_theme_chosen_in_the_palette_is_kept_for_the_next_run(
+    filled: SQLiteStore,
+) -> None:
+    app = make_app(filled)
+    default = app.theme
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # "Theme": the list of themes
+        await pilot.pause(0.3)
+        await pilot.press(*"nord")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.theme == "nord" != default
+    assert json.loads(ui_state_file().read_text(encoding="utf-8")) == {"theme": "nord"}
+    again = make_app(filled)
+    async with again.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert again.theme == "nord"
+
+
+@pytest.mark.parametrize("kept", ["{not json", '{"theme": "no-such-theme"}', '["nord"]'])
+async def test_a_broken_or_unknown_kept_theme_is_the_default(
+    filled: SQLiteStore, kept: str
+) -> None:
+    ui_state_file().parent.mkdir(parents=True, exist_ok=True)
+    ui_state_file().write_text(kept, encoding="utf-8")
+    app = make_app(filled)
+    default = app.theme
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert app.theme == default and app.is_running
+
+
+async def test_a_theme_that_cannot_be_kept_is_said_and_the_reader_goes_on(
+    filled: SQLiteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))  # the state folder cannot be made
+    app = make_app(filled)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await settle(pilot)
+        assert any("theme is not kept" in str(n.message) for n in app._notifications)
+        assert app.is_running and app.theme == "nord"

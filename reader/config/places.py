@@ -31,9 +31,15 @@ def user_config_file() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "reader.toml"
 
 
+def user_state_dir() -> Path:
+    """The user's state folder: what the program keeps between runs that is neither data nor
+    settings (the log, the terminal reader's theme)."""
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
 def user_log_file() -> Path:
     """The log file when the settings name none."""
-    return Path(platformdirs.user_state_dir(APP_NAME)) / "reader.log"
+    return user_state_dir() / "reader.log"
 
 
 def shipped(folder: str, name: str = "") -> Path:
