@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 
 class Terminal:
-    """A tmux server of our own (its own socket) holding one 120x36 window."""
+    """A tmux server of our own (its own socket) holding one window (120x36 unless told)."""
 
     def __init__(self, socket: str) -> None:
         self.socket = socket
@@ -34,14 +34,25 @@ class Terminal:
         )
         return result.stdout
 
-    def start(self, command: str) -> None:
-        self.tmux("new-session", "-d", "-s", "reader", "-x", "120", "-y", "36", command)
+    def start(self, command: str, *, width: int = 120, height: int = 36) -> None:
+        self.tmux("new-session", "-d", "-s", "reader", "-x", str(width), "-y", str(height), command)
 
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "reader", *keys)
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-t", "reader", "-p")
+
+    def wait_until(self, test: Callable[[str], bool], what: str, timeout: float = 20.0) -> str:
+        """Wait until `test(screen)` holds; `what` names the condition if it never does."""
+        deadline = time.monotonic() + timeout
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if test(shown):
+                return shown
+            time.sleep(0.1)
+        raise AssertionError(f"never {what}; the terminal shows:\n{shown}")
 
     def wait_for(self, text: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -62,18 +73,16 @@ def terminal() -> Iterator[Terminal]:
     term.tmux("kill-server")  # our own server, on our own socket
 
 
-def test_reader_runs_in_a_real_terminal_and_quits_cleanly(
-    terminal: Terminal, db_path: Path, tmp_path: Path
-) -> None:
-    with open_store(db_path) as store:
-        fill_store(store)
+def reader_command(db_path: Path, tmp_path: Path) -> str:
+    """`reader --db DB tui` in a clean environment, then its exit status, kept on screen."""
     environment = {
         "READER_CONFIG": "",
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
         "TERM": "xterm-256color",
     }
-    command = " ".join(
+    return " ".join(
         [
             "env -u COLUMNS -u LINES",  # size comes from the terminal, not a parent's guess
             *(f"{name}={shlex.quote(value)}" for name, value in environment.items()),
@@ -83,7 +92,14 @@ def test_reader_runs_in_a_real_terminal_and_quits_cleanly(
             "tui; echo reader-exit-$?; sleep 30",
         ]
     )
-    terminal.start(command)
+
+
+def test_reader_runs_in_a_real_terminal_and_quits_cleanly(
+    terminal: Terminal, db_path: Path, tmp_path: Path
+) -> None:
+    with open_store(db_path) as store:
+        fill_store(store)
+    terminal.start(reader_command(db_path, tmp_path))
     terminal.wait_for("Report 249: NATO and Japan")
     shown = terminal.wait_for("Example News")
     assert "Topic" in shown and "Seeds" in shown and "q Quit" in shown
@@ -105,3 +121,53 @@ def test_reader_runs_in_a_real_terminal_and_quits_cleanly(
         starred = store.get_items(ItemFilter(starred=True))
         assert [item.title for item in starred] == ["Report 248: NATO and Japan in the Pacific"]
         assert starred[0].read
+
+
+def footer(shown: str) -> str:
+    return shown.rstrip("\n").splitlines()[-1]
+
+
+def test_at_80x24_the_list_fills_the_screen_n_opens_unread_items_and_q_goes_back(
+    terminal: Terminal, db_path: Path, tmp_path: Path
+) -> None:
+    with open_store(db_path) as store:
+        fill_store(store)
+    terminal.start(reader_command(db_path, tmp_path), width=80, height=24)
+    shown = terminal.wait_for("Report 249: NATO and Japan in the Pacific")
+    lines = shown.rstrip("\n").splitlines()
+    assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+    assert footer(shown).startswith("? Help q Quit")  # never pushed off by the other keys
+    assert "Seeds" not in shown  # no sidebar below 100 columns
+    terminal.keys("n")  # the first unread item, full screen
+    shown = terminal.wait_until(
+        lambda s: "Paragraph one of report 249." in s and footer(s).startswith("? Help q Back"),
+        "opened the first unread item full screen",
+    )
+    assert "Report 248" not in shown  # the list is hidden behind the article
+    terminal.keys("n")
+    shown = terminal.wait_for("Paragraph one of report 248.")
+    terminal.keys("q")  # back to the list, the cursor on the item read last
+    shown = terminal.wait_until(
+        lambda s: "Report 247: NATO" in s and footer(s).startswith("? Help q Quit"),
+        "went back to the list",
+    )
+    assert "Paragraph one" not in shown and "2/" in shown
+    terminal.keys("b")
+    terminal.wait_for("Seeds")
+    terminal.keys("b")
+    terminal.wait_until(lambda s: "Seeds" not in s, "hid the sidebar again")
+    terminal.keys("?")
+    terminal.wait_for("Moving")
+    terminal.keys("G")  # help scrolls to its end inside 80x24
+    shown = terminal.wait_for("Command palette")
+    assert "Moving" not in shown
+    terminal.keys("q")  # closes help
+    terminal.wait_until(lambda s: "Command palette" not in s, "closed the help")
+    terminal.keys("q")  # nothing to go back to: quits
+    terminal.wait_for("reader-exit-0")
+    with open_store(db_path) as store:
+        read = [item for item in store.get_items() if item.read]
+        assert sorted(item.title or "" for item in read) == [
+            "Report 248: NATO and Japan in the Pacific",
+            "Report 249: NATO and Japan in the Pacific",
+        ]
