@@ -41,7 +41,13 @@ class ListingScreen(Screen[None]):
     the subclass (`MainScreen`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", show=False, tooltip="Back from a search or story"),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            show=False,
+            tooltip="Back from an article, a search or a story",
+        ),
     ]
 
     def __init__(self, controller: Controller, clock: Callable[[], datetime]) -> None:
