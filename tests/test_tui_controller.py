@@ -93,6 +93,18 @@ def test_a_listing_says_when_the_open_item_is_not_in_the_view(filled: SQLiteStor
     assert controller.list_view(news, open_item=far.id).keeps_open
 
 
+def test_the_item_open_in_an_unread_view_stays_open_once_read(filled: SQLiteStore) -> None:
+    controller = controller_on(filled)
+    unread = view_of(controller, "unread")
+    first = controller.list_view(unread).pages[0][0]
+    controller.open_item(first.id, mark_read=True)
+    listing = controller.list_view(unread, open_item=first.id)
+    assert all(item.id != first.id for item in listing.pages[0])  # no longer listed
+    assert listing.keeps_open  # but not taken from the pane
+    seeds = view_of(controller, "seeds")
+    assert not controller.list_view(seeds, open_item=first.id).keeps_open
+
+
 # -- next and previous unread ---------------------------------------------------------------
 
 

@@ -158,12 +158,14 @@ class Controller:
         return fetch_page(self.reader, view, page)
 
     def in_view(self, view: View, item_id: int, pages: dict[int, list[Item]] | None = None) -> bool:
-        """Whether the view lists the item (the pages at hand are looked at first)."""
+        """Whether the view lists the item (the pages at hand are looked at first). Being read
+        does not take an item out: the one open in an unread-only view was read by opening it,
+        and a reload must not take it from under the reader."""
         if pages and any(item.id == item_id for rows in pages.values() for item in rows):
             return True
         if view.ids is not None:
             return item_id in view.ids
-        return self.reader.count_items(replace(view.where, ids=(item_id,))) > 0
+        return self.reader.count_items(replace(view.where, ids=(item_id,), unread=False)) > 0
 
     def next_unread(self, view: View, row: int, *, forward: bool = True) -> Found | None:
         """The first unread item after row `row` (before it, not `forward`), read from the
