@@ -14,11 +14,12 @@ from textual.worker import WorkerCancelled
 
 from reader.config import FetchSettings, ReaderSettings, Settings, TopicSettings
 from reader.core import Reader
-from reader.models import FeedUpdate, ItemFilter, ItemWrite
+from reader.models import Body, FeedUpdate, ItemFilter, ItemWrite
+from reader.parse.blocks import html_blocks
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore, open_store
 from reader.tui import ReaderApp
-from reader.tui.render import html_to_text, item_row, relative_date
+from reader.tui.render import body_text, item_row, relative_date
 from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.help import HelpScreen
 from reader.tui.screens.main import MainScreen
@@ -563,11 +564,12 @@ async def test_help_lists_every_key_and_the_palette_offers_every_action(
 
 
 def test_html_becomes_paragraphs_lists_quotes_and_listed_links() -> None:
-    text = html_to_text(
+    blocks = html_blocks(
         "<p>One <b>bold</b>\n  line.</p><ul><li>first</li><li>second</li></ul>"
         '<blockquote><p>Quoted</p></blockquote><p><a href="https://a.example/x">here</a></p>'
         "<script>alert(1)</script>"
-    ).plain
+    )
+    text = body_text(Body.of(blocks)).plain
     assert text.startswith("One bold line.\n\n• first\n• second\n\n▌ Quoted\n\nhere[1]")
     assert text.rstrip().endswith("[1] https://a.example/x")
     assert "alert" not in text

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from reader.config import Settings, load_settings
-from reader.core import Reader, database_file, make_reader
+from reader.core import Reader, database_file, item_body, make_reader
 from reader.models import Feed, Item, ItemLink
 from reader.textsafe import plain
 
@@ -97,7 +97,7 @@ def item_json(item: Item, *, content: bool = False) -> dict[str, Any]:
             score_terms=list(item.score_terms),
             story_id=item.story_id,
             source_removed=item.source_removed,
-            links=[link_json(link) for link in item.links],
+            links=[link_json(link) for link in item_body(item).links],
             content_html=item.content_html,
             text=item.text,
             summary=item.summary,

@@ -22,9 +22,9 @@ from reader.cli.context import (
     source_label,
     table_console,
 )
+from reader.core import item_body
 from reader.exceptions import ItemNotFoundError
 from reader.models import Item, ItemFilter, SortOrder
-from reader.textsafe import strip_controls
 
 
 @click.group()
@@ -131,11 +131,12 @@ def show(app: AppContext, item_id: int, as_json: bool) -> None:
         if value:
             click.echo(f"{name + ':':9}{safe(value)}")
     click.echo()
-    click.echo(strip_controls(item.text or item.summary or "").strip())
-    if item.links:
+    body = item_body(item)  # as the terminal reader lays it out: bullets, quotes, [numbers]
+    click.echo(body.plain.strip())
+    if body.links:
         click.echo()
         click.echo("links:")
-        for number, link in enumerate(item.links, start=1):
+        for number, link in enumerate(body.links, start=1):
             click.echo(f"  {link_line(number, link)}")
 
 

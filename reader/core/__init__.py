@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reader.core.body import item_body
 from reader.core.lock import DaemonLock
 from reader.core.reader import Reader, database_file, make_reader
 from reader.core.reading import HIDDEN_FILTER, topic_filter
@@ -33,6 +34,7 @@ __all__ = [
     "Status",
     "UpdateSession",
     "database_file",
+    "item_body",
     "make_reader",
     "redact",
     "topic_filter",

@@ -1,6 +1,8 @@
 """The project's data types, by concern; import them from here (`from reader.models import X`).
 
 - `feeds`: a source as the store knows it (`Feed`, `Validators`), a feed a page points to.
+- `body`: an item's body as text blocks (`Block`, `Span`, `Image`) and its numbered links
+  (`Body`), laid out as runs the front ends style.
 - `items`: items as the store hands them out (`Item`, `ItemLink`), how listings ask for them
   (`ItemFilter`, `SortOrder`, saved views), tags and search hits.
 - `parsed`: what the parse stage returns (`ParsedFeed`, `ParsedItem`, `ParsedArticle`).
@@ -16,6 +18,16 @@ module here imports anything of the project but another one here (and, for type 
 only, the query nodes a filter or a rule carries).
 """
 
+from reader.models.body import (
+    Block,
+    BlockKind,
+    Body,
+    Image,
+    Inline,
+    Role,
+    Run,
+    Span,
+)
 from reader.models.feeds import (
     SEEDS_SOURCE_TITLE,
     SEEDS_SOURCE_URL,
@@ -55,6 +67,9 @@ from reader.models.updates import (
 __all__ = [
     "SEEDS_SOURCE_TITLE",
     "SEEDS_SOURCE_URL",
+    "Block",
+    "BlockKind",
+    "Body",
     "CheckOutcome",
     "DaemonInfo",
     "Feed",
@@ -64,6 +79,8 @@ __all__ = [
     "FeedUpdate",
     "FeedWrite",
     "FetchResult",
+    "Image",
+    "Inline",
     "Item",
     "ItemFilter",
     "ItemLink",
@@ -73,13 +90,16 @@ __all__ = [
     "ParsedArticle",
     "ParsedFeed",
     "ParsedItem",
+    "Role",
     "Rule",
     "RuleAction",
     "RuleActionKind",
+    "Run",
     "SavedView",
     "SearchHit",
     "SortOrder",
     "SourceKind",
+    "Span",
     "StoreCheck",
     "StoreStats",
     "Story",

@@ -1,10 +1,9 @@
-"""Items as the store hands them out, their links and tags, and how listings ask for them."""
+"""Items as the store hands them out, what they carry and their tags, and how listings ask for
+them. (An item's body and every link of its text: `reader.models.body`.)"""
 
 from __future__ import annotations
 
 import enum
-import html
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -44,17 +43,6 @@ class ItemLink:
     @property
     def is_enclosure(self) -> bool:
         return self.kind in (LinkKind.ENCLOSURE, LinkKind.THUMBNAIL)
-
-
-# The cleaner (nh3) writes every attribute in double quotes with `"` and `&` escaped and every
-# href/src absolute, so a pattern reads a stored body's links exactly.
-_TEXT_LINK = re.compile(r'<(a|img)\s[^>]*?\b(?:href|src)="([^"\s]*)"')
-
-
-_IMAGE_URL = ("https://", "http://")
-
-
-_TEXT_URL = ("https://", "http://", "mailto:")
 
 
 class SortOrder(enum.StrEnum):
@@ -105,22 +93,6 @@ class Item:
     enclosures: tuple[ItemLink, ...] = ()
     """What the item carries: podcast audio, video, images, thumbnails. Like the body, only
     filled when the item is read with its content (`get_item`, `with_content=True`)."""
-
-    @property
-    def links(self) -> tuple[ItemLink, ...]:
-        """Everything the item links to, numbered as `reader items show` lists it: what it
-        carries, then each link and image of its text (read from the cleaned body, whose
-        links are absolute), each URL once."""
-        found = list(self.enclosures)
-        seen = {link.url for link in found}
-        for tag, url in _TEXT_LINK.findall(self.content_html or ""):
-            url = html.unescape(url)
-            is_image = tag == "img"
-            if url in seen or not url.startswith(_IMAGE_URL if is_image else _TEXT_URL):
-                continue
-            seen.add(url)
-            found.append(ItemLink(url, LinkKind.IMAGE if is_image else LinkKind.LINK))
-        return tuple(found)
 
     hidden: bool = False
     """A rule hid it: kept, but listed only in the Hidden view."""

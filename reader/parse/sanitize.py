@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from reader.parse.blocks import blocks_text, html_blocks
 from reader.textsafe import plain, strip_controls
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -30,20 +31,9 @@ _TAGS = frozenset(nh3.ALLOWED_TAGS)
 _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 _UrlRelative = tuple[Literal["rewrite_with_base"], str] | Literal["deny"]
 
-# Tags after which the plain-text rendering breaks a paragraph, or a line.
-_BLOCK_TAGS = (
-    "p|div|h[1-6]|li|blockquote|pre|tr|table|ul|ol|dl|dt|dd|figure|figcaption|article|aside|"
-    "section|header|footer|nav|details|summary|caption|center|hgroup"
-)
-# nh3 writes tag names in lower case, so no IGNORECASE (which would also cost the regex
-# engine its fast scan for the leading "<").
-_PARAGRAPH_BREAK = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:\s[^>]*)?>|<hr\s*/?>")
-_LINE_BREAK = re.compile(r"<br\s*/?>")
 # nh3 serializes with every `<` and `>` inside text and attribute values escaped, so on its
 # output a tag is exactly `<` up to the next `>`.
 _TAG = re.compile(r"<[^>]*>")
-_HTML_WHITESPACE = "\t\n\r\f\v"
-_TEXT_SPACES = "\t\r\f\v\u00a0"
 _LOOKS_LIKE_MARKUP = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
 _TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 _VOID_TAGS = frozenset(
@@ -207,37 +197,10 @@ def text_to_html(text: str, *, max_chars: int) -> str:
     return body if len(body) <= max_chars else _clean_within(body, max_chars)
 
 
-def _collapse_spaces(text: str, spaces: str) -> str:
-    """Turn each of `spaces` into a space and runs of spaces into one.
-
-    str.replace beats a regex here several times over: a regex tries a match at every space,
-    and there is one between every two words.
-    """
-    for char in spaces:
-        if char in text:
-            text = text.replace(char, " ")
-    while "  " in text:
-        text = text.replace("  ", " ")
-    return text
-
-
 def html_to_text(cleaned_html: str) -> str:
-    """Plain text of sanitized HTML, keeping paragraph and line breaks, whitespace collapsed."""
-    # Source line breaks are spaces in HTML; only tags make breaks. (<pre> loses its lines.)
-    marked = _collapse_spaces(cleaned_html, _HTML_WHITESPACE)
-    marked = _PARAGRAPH_BREAK.sub("\n\n", marked)
-    marked = _LINE_BREAK.sub("\n", marked)
-    text = _TAG.sub("", marked)
-    if "&" in text:
-        text = html.unescape(text)
-    text = _collapse_spaces(strip_controls(text), _TEXT_SPACES)
-    text = text.replace(" \n", "\n").replace("\n ", "\n")
-    # Runs of three or more line breaks become two. A substring test and str.replace, not a
-    # regex: `\n{3,}` has no literal prefix, so the regex engine tries a match at every
-    # character (it took a third of this function's time).
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.strip()
+    """Plain text of sanitized HTML (for search and scoring): the text of its blocks
+    (`reader.parse.blocks`), apart by blank lines, with line breaks kept, whitespace collapsed."""
+    return blocks_text(html_blocks(cleaned_html, styled=False))
 
 
 def one_line_text(value: str | None, *, is_html: bool, max_chars: int) -> str | None:

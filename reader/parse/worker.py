@@ -52,7 +52,7 @@ def run_job(job: Job, memory_limit_mb: int) -> tuple[str, Any]:
     """Parse one document; ("ok", ParsedFeed) or ("error", reason)."""
     from reader.exceptions import ParseError
     from reader.normalize import to_item_writes
-    from reader.parse import parse_document
+    from reader.parse.document import parse_document
 
     try:
         if job.article:
@@ -91,7 +91,7 @@ def serve(conn: Connection, memory_limit_mb: int) -> None:
     limit_memory(memory_limit_mb)
     # Both imported once here, before the first deadline starts.
     import reader.normalize
-    import reader.parse  # noqa: F401
+    import reader.parse.document  # noqa: F401
 
     conn.send(READY)
     while True:

@@ -1,8 +1,10 @@
-"""Turning stored items into Rich `Text` that is safe to draw.
+"""Stored items and their bodies (text blocks from the core) as Rich `Text` that is safe to draw.
 
 Everything here comes from the network, so nothing is ever parsed as markup (only `Text`
-objects are built, never markup strings) and every piece goes through `reader.textsafe`
-so no control character (ESC, C1, BEL, OSC...) reaches the terminal, even from an old row.
+objects are built, never markup strings) and every piece goes through `reader.textsafe` or the
+parse stage's block walk, so no control character (ESC, C1, BEL, OSC...) reaches the terminal,
+even from an old row. The body's layout (bullets, quote bars, link numbers) is the core's; this
+module only styles it, and knows no HTML.
 """
 
 from __future__ import annotations
@@ -10,51 +12,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from reader.models import Item
-from reader.textsafe import plain, strip_controls
+from reader.core import item_body as core_item_body
+from reader.models import BlockKind, Body, Item, LinkKind, Role, Run
+from reader.textsafe import plain
 
 LINK_STYLE = Style(underline=True, color="cyan")
 HIGHLIGHT_STYLE = Style(bgcolor="yellow", color="black", bold=True)
-_BLOCK_TAGS = {
-    "p",
-    "div",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "figure",
-    "figcaption",
-    "table",
-    "tr",
-    "dl",
-    "dt",
-    "dd",
-    "hr",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "pre",
-    "aside",
-    "main",
-    "nav",
-    "details",
-    "summary",
+_ROLE_STYLES = {
+    Role.MARKER: Style(bold=True),
+    Role.QUOTE: Style(dim=True),
+    Role.LINK_NUMBER: Style(dim=True, color="cyan"),
+    Role.IMAGE: Style(dim=True),
+    Role.RULE: Style(dim=True),
 }
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_SKIPPED = {"script", "style", "head", "title", "noscript", "template"}
+_SPAN_STYLES = (Style(bold=True), Style(italic=True), Style(reverse=True), LINK_STYLE)
+"""For a span's bold, italic, code and link, in that order."""
+_HEADING_STYLE = Style(bold=True, underline=True)
+_QUOTE_STYLE = Style(italic=True)
 _SEARCH_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 
 
@@ -162,160 +141,39 @@ def item_header(item: Item, now: datetime, words: Sequence[str] = ()) -> Text:
 
 
 def item_body(item: Item, words: Sequence[str] = ()) -> Text:
-    """The item's body as readable text: from the sanitized HTML, else its plain text."""
-    if item.content_html:
-        body = html_to_text(item.content_html)
-    else:
-        body = Text(strip_controls(item.text or item.summary or ""))
+    """The item's body as readable text (its blocks, styled), its links listed at the end."""
+    body = body_text(core_item_body(item))
     if not body.plain.strip():
         body = Text("(no text)", style="dim")
     return highlight(body, words)
 
 
-class _HTMLText(HTMLParser):
-    """Collects paragraphs, lists, quotes and links of an HTML body as styled text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[Text, bool]] = []  # (block, is a list entry)
-        self.current = Text()
-        self.in_item = False
-        self.links: list[str] = []
-        self.styles: list[str] = []
-        self.lists: list[list[int]] = []  # per open list: [next number or -1 for bullets]
-        self.quote_depth = 0
-        self.pre_depth = 0
-        self.skip_depth = 0
-        self.heading = False
-        self.href: str | None = None
-
-    # -- building blocks --------------------------------------------------------------------
-
-    def flush(self) -> None:
-        """End the current block (paragraph, list entry, heading...)."""
-        text = self.current
-        if self.pre_depth == 0:
-            text = _collapse(text)
-        if text.plain.strip():
-            if self.quote_depth:
-                quoted = Text("▌ " * self.quote_depth, style="dim")
-                quoted.append_text(text)
-                text = quoted
-                text.stylize("italic")
-            self.blocks.append((text, self.in_item))
-        self.current = Text()
-        self.in_item = False
-
-    def add(self, data: str) -> None:
-        style = " ".join(self.styles)
-        if self.pre_depth == 0:
-            data = re.sub(r"\s+", " ", data)  # source line breaks are spaces; <br> is "\n"
-        self.current.append(strip_controls(data), style=style or None)
-
-    # -- parser callbacks -------------------------------------------------------------------
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED:
-            self.skip_depth += 1
-            return
-        if tag in _BLOCK_TAGS:
-            self.flush()
-        if tag == "br":
-            self.current.append("\n")
-        elif tag in _HEADINGS:
-            self.styles.append("bold underline")
-        elif tag in ("b", "strong"):
-            self.styles.append("bold")
-        elif tag in ("i", "em", "cite"):
-            self.styles.append("italic")
-        elif tag in ("code", "kbd", "samp"):
-            self.styles.append("reverse")
-        elif tag == "pre":
-            self.pre_depth += 1
-        elif tag == "blockquote":
-            self.quote_depth += 1
-        elif tag in ("ul", "ol"):
-            self.lists.append([1 if tag == "ol" else -1])
-        elif tag == "li":
-            depth = max(0, len(self.lists) - 1)
-            marker = "•"
-            if self.lists and self.lists[-1][0] > 0:
-                marker = f"{self.lists[-1][0]}."
-                self.lists[-1][0] += 1
-            self.current.append("  " * depth + marker + " ", style="bold")
-            self.in_item = True
-        elif tag == "a":
-            href = dict(attrs).get("href")
-            self.href = plain(href) if href else None
-            self.styles.append("underline cyan")
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt:
-                self.current.append(f"[image: {plain(alt)}]", style="dim")
-        elif tag == "hr":
-            self.blocks.append((Text("─" * 20, style="dim"), False))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED:
-            self.skip_depth = max(0, self.skip_depth - 1)
-            return
-        if tag in _HEADINGS or tag in ("b", "strong", "i", "em", "cite", "code", "kbd", "samp"):
-            if self.styles:
-                self.styles.pop()
-        elif tag == "a":
-            if self.styles:
-                self.styles.pop()
-            if self.href and self.href.startswith(("http://", "https://", "mailto:")):
-                if self.href not in self.links:
-                    self.links.append(self.href)
-                number = self.links.index(self.href) + 1
-                self.current.append(f"[{number}]", style="dim cyan")
-            self.href = None
-        if tag in _BLOCK_TAGS:
-            self.flush()
-        if tag == "pre":
-            self.pre_depth = max(0, self.pre_depth - 1)
-        elif tag == "blockquote":
-            self.quote_depth = max(0, self.quote_depth - 1)
-        elif tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip_depth:
-            self.add(data)
-
-
-def _collapse(text: Text) -> Text:
-    """Fold runs of whitespace (outside <pre>) to single spaces, keeping styles and <br>."""
-    result = Text()
-    for line_number, line in enumerate(text.split("\n", allow_blank=True)):
-        if line_number:
-            result.append("\n")
-        pieces: list[Text] = []
-        plain_line = line.plain
-        for match in re.finditer(r"\S+", plain_line):
-            pieces.append(line[match.start() : match.end()])
-        result.append_text(Text(" ").join(pieces))
-    return result
-
-
-def html_to_text(html: str) -> Text:
-    """Sanitized HTML as readable `Text`: blocks apart by blank lines, links listed at the end."""
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    parser.flush()
+def body_text(body: Body) -> Text:
+    """A body's laid-out runs as styled `Text`, then its numbered links."""
     text = Text()
-    previous_was_entry = False
-    for number, (block, is_entry) in enumerate(parser.blocks):
-        if number:
-            text.append("\n" if is_entry and previous_was_entry else "\n\n")
-        text.append_text(block)
-        previous_was_entry = is_entry
-    if parser.links:
+    for run in body.runs():
+        text.append(run.text, _run_style(run))
+    if body.links:
         text.append("\n\nLinks\n", style="bold")
-        for number, link in enumerate(parser.links, start=1):
+        for number, link in enumerate(body.links, start=1):
             text.append(f"[{number}] ", style="dim")
-            text.append(link, style=LINK_STYLE)
+            text.append(plain(link.url), style=LINK_STYLE)
+            if link.kind is not LinkKind.LINK:
+                text.append(f" ({link.kind.value})", style="dim")
             text.append("\n")
     return text
+
+
+def _run_style(run: Run) -> Style | None:
+    """How a run is drawn: by what it is, its span's style, and its block's."""
+    styles = [_ROLE_STYLES[run.role]] if run.role in _ROLE_STYLES else []
+    span, block = run.span, run.block
+    if span is not None:
+        flags = (span.bold, span.italic, span.code, span.link is not None)
+        styles += [style for on, style in zip(flags, _SPAN_STYLES, strict=True) if on]
+    if block is not None:
+        if block.kind is BlockKind.HEADING and run.role is Role.TEXT:
+            styles.insert(0, _HEADING_STYLE)
+        if block.quote:
+            styles.append(_QUOTE_STYLE)
+    return Style.combine(styles) if styles else None
