@@ -1,1 +1,1 @@
-"""The command line: `reader ...` subcommands over the store's typed API."""
+"""The `reader` command: one module per subcommand group, each calling only `reader.core`."""

@@ -1,1 +1,2 @@
-"""Sources in: local inputs that become feeds and items (seed articles, OPML lists)."""
+"""Sources in and out: seed articles and OPML lists become feeds and items; OPML and Newsboat's
+`urls` file take the feeds out."""
