@@ -13,13 +13,17 @@ imports inside functions) and checked against the layers the README's "How it wo
 A module imports only from its own component, from layers below, or (rarely) a sibling listed in
 SIBLING_IMPORTS. Front ends call only the application layer and read the bottom layer. Only
 `reader.tui` imports Textual. Only a `*_compat.py` module imports another library's private names.
+The same reading checks that pyproject.toml declares exactly the libraries `reader/` imports.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,3 +197,23 @@ def test_importing_the_core_and_the_daemon_loads_no_textual(modules: str) -> Non
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "False"
+
+
+def distribution_name(requirement: str) -> str:
+    """``httpx[http2]>=0.27`` -> ``httpx``; ``psycopg_pool`` -> ``psycopg-pool``."""
+    return re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_declared_dependencies_are_what_the_package_imports() -> None:
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {distribution_name(r) for r in project["project"]["dependencies"]}
+    providers = importlib.metadata.packages_distributions()
+    imported: dict[str, str] = {}
+    for found in all_imports():
+        top = found.imported.split(".")[0]
+        if top and top != "reader" and top not in sys.stdlib_module_names:
+            for name in providers.get(top, [top]):
+                imported.setdefault(distribution_name(name), found.where)
+    undeclared = sorted(where for name, where in imported.items() if name not in declared)
+    assert undeclared == []
+    assert sorted(declared - set(imported)) == []  # nothing declared that no module imports
