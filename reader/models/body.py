@@ -96,6 +96,7 @@ class Role(enum.Enum):
     IMAGE = "image"
     """``[image: alt]``."""
     RULE = "rule"
+    """A thematic break's line."""
 
 
 @dataclass(frozen=True, slots=True)
