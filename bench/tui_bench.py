@@ -146,7 +146,7 @@ async def measure_app(path: Path, moves: int, query: str) -> dict[str, float]:
                 screen = app.screen
                 if isinstance(screen, MainScreen):
                     items = screen.query_one(ItemList)
-                    if items.current_item is not None and screen.views:
+                    if items.current_item is not None and screen.nav.views:
                         break
                 await asyncio.sleep(0.002)
             for y in range(items.scrollable_content_region.height):  # the first frame
