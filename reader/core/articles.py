@@ -13,7 +13,7 @@ from reader.config import Settings
 from reader.exceptions import FeedError
 from reader.fetch import Fetcher
 from reader.models import Item
-from reader.parse import ParserPool
+from reader.parse.pool import ParserPool
 from reader.store.base import Store
 from reader.update import Scorer
 from reader.update.articles import fetch_article

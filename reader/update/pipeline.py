@@ -36,7 +36,7 @@ from reader.models import (
     ParsedFeed,
     UpdateReport,
 )
-from reader.parse import ParserPool
+from reader.parse.pool import ParserPool
 from reader.schedule import RHYTHM_ITEMS
 from reader.store.base import Store
 from reader.textsafe import plain
