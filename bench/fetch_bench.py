@@ -6,8 +6,10 @@ Ours runs as a subprocess: by default a small child that calls `run_update` on e
 (the fetch pipeline alone); with `--via-cli`, `reader fetch --all --json` (CLI start-up and
 its imports included).
 
-Run from the project root:
-    .venv/bin/python -m bench.fetch_bench --feeds 500 --items 50 --latency 50
+Run from the project root (the figures in the README: whole commands, three rounds, with the
+`reader` library from PyPI in a virtualenv of its own):
+    .venv/bin/python -m bench.fetch_bench --feeds 300 --items 50 --hosts 25 --latency 50 \
+        --via-cli --rounds 3 --anchor-reader "$READER_ANCHOR_VENV"
 
 Newsboat is the Debian package (`apt-get install -y newsboat`); without it only our figures
 are printed. Peak RSS is sampled over the whole process tree (the CLI and its parse workers)
@@ -246,6 +248,9 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--latency", type=float, default=50.0, help="ms per response")
+    parser.add_argument(
+        "--hosts", type=int, default=8, help="loopback addresses the feeds are spread over"
+    )
     parser.add_argument("--no-newsboat", action="store_true", help="skip the Newsboat runs")
     parser.add_argument(
         "--via-cli",
@@ -275,7 +280,7 @@ def main() -> None:
             [
                 sys.executable, "-m", "bench.farm", "--feeds", str(args.feeds),
                 "--items", str(args.items), "--latency", str(args.latency),
-                "--urls-file", str(urls_file),
+                "--hosts", str(args.hosts), "--urls-file", str(urls_file),
             ],
             cwd=PROJECT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
