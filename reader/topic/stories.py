@@ -135,15 +135,16 @@ def lead_terms(text: str) -> dict[str, float]:
 def key_vector(text: str, idf: Idf) -> Vector:
     """The item's `KEY_TERMS` strongest lead terms, TF-IDF weighted, scaled to unit length."""
     common = idf.common_below(COMMON_SHARE)
-    table, unseen = idf.table, idf.unseen
-    weighted = []
+    table, unseen, log = idf.table, idf.unseen, math.log
+    weighted: list[tuple[float, str]] = []
     for term, n in lead_terms(text).items():
         weight = table.get(term, unseen)
         if weight > common:
-            weighted.append((term, (1.0 + math.log(n)) * weight))
-    weights = sorted(weighted, key=lambda p: (-p[1], p[0]))[:KEY_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in weights))
-    return {term: w / norm for term, w in weights} if norm else {}
+            weighted.append((-(1.0 + log(n)) * weight, term))
+    weighted.sort()  # strongest first, ties by term
+    strongest = weighted[:KEY_TERMS]
+    norm = math.sqrt(sum(w * w for w, _ in strongest))
+    return {term: -w / norm for w, term in strongest} if norm else {}
 
 
 def _cosine(vector: Vector, other: Mapping[str, float]) -> float:
@@ -190,8 +191,9 @@ class _Batch:
     """The grouping state of one batch: items, postings, stories and what changed."""
 
     entries: dict[int, _Entry] = field(default_factory=dict)
-    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    """Key terms of the batch's own items (stored items come with their similarity)."""
+    postings: dict[str, list[tuple[int, float, int]]] = field(default_factory=dict)
+    """Key terms of the batch's own items: (item, weight, day) by term (stored items come with
+    their similarity)."""
     found: dict[int, dict[int, float]] = field(default_factory=dict)
     """Stored candidates of each batch item, with their similarity."""
     stories: dict[int, _Story] = field(default_factory=dict)
@@ -252,7 +254,7 @@ def group_batch(
         vector = vectors[lead.id]
         _place(lead, vector, vectors, batch, story_days, titles)
         for term, weight in vector.items():
-            batch.postings.setdefault(term, []).append((lead.id, weight))
+            batch.postings.setdefault(term, []).append((lead.id, weight, lead.day))
     return _changes(leads, vectors, batch)
 
 
@@ -267,12 +269,13 @@ def _keys(leads: Sequence[StoryLead], vectors: dict[int, Vector]) -> list[Key]:
 def _similarities(lead: StoryLead, vector: Vector, batch: _Batch, story_days: int) -> Similarities:
     """Similarity to the stored candidates and to the batch's earlier items."""
     found: Similarities = dict(batch.found.get(lead.id, {}))
+    low, high = lead.day - story_days, lead.day + story_days
     for term, weight in vector.items():
         postings = batch.postings.get(term, ())
         if len(postings) > COMMON_POSTINGS:
             continue
-        for item, other in postings:
-            if abs(batch.entries[item].day - lead.day) <= story_days:
+        for item, other, day in postings:
+            if low <= day <= high:
                 found[item] = found.get(item, 0.0) + weight * other
     return found
 

@@ -126,6 +126,7 @@ class TopicMixin(ItemsMixin):
         # would grow with the feed.
         document = json.dumps(sorted({key[3] for key in keys}), ensure_ascii=False)
         postings: dict[str, list[tuple[int, int, int, float]]] = {}
+        seen: dict[int, tuple[int, int]] = {}
         with self._db.read() as conn:
             for first, last in _day_ranges(sorted({key[2] for key in keys}), story_days):
                 rows = conn.execute(
@@ -135,19 +136,19 @@ class TopicMixin(ItemsMixin):
                 )
                 for term, item, source, day, weight in rows:
                     postings.setdefault(term, []).append((item, source, day, weight))
+                    seen[item] = (source, day)
         # The dot products, summed here: the same sums as a join over the index, without a
         # row of SQL per shared term (a batch of 1,000 reports shares about 200,000).
         sums: dict[int, dict[int, float]] = {}
-        seen: dict[int, tuple[int, int]] = {}
         for lead, lead_source, lead_day, term, lead_weight in keys:
             found = postings.get(term)
             if not found:
                 continue
             similar = sums.setdefault(lead, {})
+            low, high = lead_day - story_days, lead_day + story_days
             for item, source, day, weight in found:
-                if source != lead_source and -story_days <= day - lead_day <= story_days:
+                if source != lead_source and low <= day <= high:
                     similar[item] = similar.get(item, 0.0) + lead_weight * weight
-                    seen[item] = (source, day)
         passed = [
             (lead, item, value)
             for lead, similar in sums.items()
@@ -265,8 +266,10 @@ def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dic
     )
     for start in range(0, len(changes.grouped), _CHUNK):
         chunk = changes.grouped[start : start + _CHUNK]
-        conn.execute(
-            f"UPDATE items SET grouped = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        conn.execute(  # rows grouped already (a full regroup's walk) are left unwritten
+            f"UPDATE items SET grouped = 1 WHERE id IN ({','.join('?' * len(chunk))})"
+            " AND grouped = 0",
+            chunk,
         )
     return created
 
