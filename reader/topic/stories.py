@@ -18,7 +18,11 @@ of an item is its candidates, never the store. Then:
   a whole is about (its centroid, `CENTROID`): a report that shares a place or a person with
   some members but not their event stays out (two sets of talks in Geneva on one day are two
   stories);
-- a good link to an item in no story starts a new story of the two;
+- a good link to an item in no story starts a new story of the two, and so does a link to
+  such an item stronger than the best link into a story (the closest report decides: a
+  report of a visit after a conference stays with the visit, not the conference);
+- reports in no story that the item links to strongly (`STRONG`) come along into its story,
+  so the order in which reports of one event arrive does not decide whether they meet;
 - when it qualifies for two stories with links of `MERGE` or better and their centroids agree,
   it bridges them: the newer story's items move into the older one, which keeps its id.
 
@@ -317,7 +321,7 @@ def _place(
     qualified.sort(key=lambda p: (-p[0], p[1]))
     entry = _Entry(lead.source_id, lead.day, None)
     batch.entries[lead.id] = entry
-    if qualified:
+    if qualified and not (loners and max(loners)[0] > qualified[0][0]):
         best, story = qualified[0]
         for value, other in qualified[1:]:
             if best >= MERGE and value >= MERGE and _stories_agree(batch, story, other):
@@ -327,8 +331,7 @@ def _place(
         if story < 0:
             state = batch.stories[story]
             state.title = _better_title(state.title, titles.get(lead.id, ""))
-        return
-    if loners:
+    elif loners:
         _, partner = max(loners)
         story = batch.next_new
         batch.next_new -= 1
@@ -338,6 +341,17 @@ def _place(
         batch.add_member(story, vectors.get(partner) or vector)
         batch.add_member(story, vector)
         batch.stories[story].title = _better_title(titles.get(partner, ""), titles.get(lead.id, ""))
+    else:
+        return
+    # Reports in no story that this one links to strongly come along: had they arrived after
+    # it, they would have joined it (the order of arrival must not decide).
+    for value, other in sorted(loners, reverse=True):
+        if value < STRONG or batch.entries[other].story is not None:
+            continue
+        other_vector = vectors.get(other) or vector
+        if _centroid_agrees(batch, story, other_vector):
+            batch.entries[other].story = story
+            batch.add_member(story, other_vector)
 
 
 def _better_title(first: str, second: str) -> str:
