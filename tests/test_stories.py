@@ -289,6 +289,27 @@ def test_a_report_dated_outside_the_story_window_starts_no_story_with_it(
     assert len(store.get_stories()) == 1
 
 
+def test_a_stored_lone_report_joins_when_a_new_report_links_it_to_a_story(
+    store: SQLiteStore,
+) -> None:
+    day = datetime(2024, 3, 5, tzinfo=UTC)
+    reports = [
+        feed_item(f"geneva-{n}", text.partition("\n")[0], text.partition("\n")[2], day)
+        for n, text in enumerate(GENEVA_TALKS, start=1)
+    ]
+    for n, report in enumerate(reports[:3], start=1):
+        add_feed_items(store, f"https://{n}.example/feed", [report])
+    refresh_topic(store, Settings(), now=LATER)
+    (before,) = store.get_stories()
+    assert {i.identity for i in before.items} == {"geneva-1", "geneva-2"}
+    add_feed_items(store, "https://4.example/feed", [reports[3]])
+    report = refresh_topic(store, Settings(), now=LATER)
+    assert report.grouped == 1
+    (after,) = store.get_stories()
+    assert after.id == before.id
+    assert {i.identity for i in after.items} == {f"geneva-{n}" for n in range(1, 5)}
+
+
 def test_a_bridging_report_merges_two_stories_into_the_older(store: SQLiteStore) -> None:
     day = datetime(2023, 6, 7, tzinfo=UTC)
     first = feed_item(
@@ -349,6 +370,61 @@ def test_a_missing_date_does_not_block_grouping() -> None:
     day = datetime(2023, 6, 7, tzinfo=UTC)
     stories = group_stories([(1, 1, day, A), (2, 2, None, B)], story_days=7)
     assert [ids for _, ids in stories] == [[1, 2]]
+
+
+GENEVA_TALKS = [
+    "Iran and US resume nuclear talks in Geneva\nNegotiators from Iran and the United States met"
+    " in Geneva for a second round of nuclear talks mediated by Oman.",
+    "US and Iran hold second round of nuclear talks in Geneva\nOman mediated the second round of"
+    " nuclear talks between Iran and the United States in Geneva.",
+    # Too far from the first two to join a story of two on its own...
+    "Nuclear talks proceed without breakthrough under threat of strikes\nDiplomats said the talks"
+    " in Geneva ended without a breakthrough as warships gathered near the Strait of Hormuz.",
+    # ...but this later report links it to them.
+    "Iran and US end second round of nuclear talks in Geneva without breakthrough\nThe second"
+    " round of nuclear talks mediated by Oman ended in Geneva without a breakthrough, as warships"
+    " gathered near the Strait of Hormuz.",
+]
+
+
+def test_a_lone_report_joins_the_story_of_a_later_report_linked_to_it_strongly() -> None:
+    day = datetime(2024, 3, 5, tzinfo=UTC)
+    inputs = [(n, n, day, text) for n, text in enumerate(GENEVA_TALKS, start=1)]
+    assert [ids for _, ids in group_stories(inputs, story_days=7)] == [[1, 2, 3, 4]]
+    # The order of arrival does not decide: the report arriving last finds the same story.
+    hours = {1: 1, 2: 2, 3: 9, 4: 4}
+    again = [(n, n, day + timedelta(hours=hours[n]), text) for n, _, _, text in inputs]
+    assert [ids for _, ids in group_stories(again, story_days=7)] == [[1, 2, 3, 4]]
+
+
+CONFERENCE_THEN_VISIT = [
+    "Munich Security Conference opens with warnings on European defence\nLeaders at the Munich"
+    " Security Conference heard that European defence must grow as allies doubt American"
+    " commitment.",
+    "European defence dominates the Munich Security Conference\nAt the Munich Security"
+    " Conference, European leaders said defence spending must rise while American commitment"
+    " wavers.",
+    "Rubio tells Munich Security Conference that America cares about Europe\nSecretary of State"
+    " Marco Rubio told the Munich Security Conference that American commitment to European"
+    " defence stands.",
+    "Rubio visits Slovakia and Hungary\nSecretary of State Marco Rubio flew to Bratislava and"
+    " Budapest to meet Robert Fico and Viktor Orban, two allies of the president.",
+    "Rubio meets Orban and Fico on central Europe trip\nMarco Rubio met Viktor Orban in Budapest"
+    " and Robert Fico in Bratislava, days after European leaders in Munich said defence spending"
+    " must rise.",
+]
+
+
+def test_the_closest_report_decides_between_a_story_and_a_lone_report() -> None:
+    """The last report links to the conference story, but more closely to the lone report of
+    the visit: it makes a story of the visit, and the conference story stays as it was."""
+    day = datetime(2024, 2, 14, tzinfo=UTC)
+    inputs = [
+        (n, n, day + timedelta(hours=n), text)
+        for n, text in enumerate(CONFERENCE_THEN_VISIT, start=1)
+    ]
+    stories = [ids for _, ids in group_stories(inputs, story_days=7)]
+    assert stories == [[1, 2, 3], [4, 5]]
 
 
 def test_each_item_is_in_at_most_one_story_and_titled_by_a_member() -> None:

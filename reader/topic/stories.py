@@ -24,7 +24,8 @@ of an item is its candidates, never the store. Then:
 - reports in no story that the item links to strongly (`STRONG`) come along into its story,
   so the order in which reports of one event arrive does not decide whether they meet;
 - when it qualifies for two stories with links of `MERGE` or better and their centroids agree,
-  it bridges them: the newer story's items move into the older one, which keeps its id.
+  it bridges them: the newer story's items move into the older one, which keeps its id (a
+  story it starts with a lone report counts as one of the two).
 
 Story ids are stable: adding items never renumbers stories; an item only moves when its story
 is merged. A story may run longer than `story_days` as long as each report is within that many
@@ -321,18 +322,17 @@ def _place(
     qualified.sort(key=lambda p: (-p[0], p[1]))
     entry = _Entry(lead.source_id, lead.day, None)
     batch.entries[lead.id] = entry
-    if qualified and not (loners and max(loners)[0] > qualified[0][0]):
+    closest = max(loners, default=None)
+    if qualified and not (closest is not None and closest[0] > qualified[0][0]):
         best, story = qualified[0]
-        for value, other in qualified[1:]:
-            if best >= MERGE and value >= MERGE and _stories_agree(batch, story, other):
-                story = _merge(batch, story, other)
+        story = _bridge(batch, best, story, qualified[1:])
         entry.story = story
         batch.add_member(story, vector)
         if story < 0:
             state = batch.stories[story]
             state.title = _better_title(state.title, titles.get(lead.id, ""))
-    elif loners:
-        _, partner = max(loners)
+    elif closest is not None:
+        best, partner = closest
         story = batch.next_new
         batch.next_new -= 1
         batch.entries[partner].story = story
@@ -341,6 +341,7 @@ def _place(
         batch.add_member(story, vectors.get(partner) or vector)
         batch.add_member(story, vector)
         batch.stories[story].title = _better_title(titles.get(partner, ""), titles.get(lead.id, ""))
+        story = _bridge(batch, best, story, qualified)
     else:
         return
     # Reports in no story that this one links to strongly come along: had they arrived after
@@ -352,6 +353,15 @@ def _place(
         if _centroid_agrees(batch, story, other_vector):
             batch.entries[other].story = story
             batch.add_member(story, other_vector)
+
+
+def _bridge(batch: _Batch, best: float, story: int, others: Sequence[tuple[float, int]]) -> int:
+    """Merge into `story` the other stories an item links to as strongly (`MERGE`), when their
+    centroids agree; the story it ends in."""
+    for value, other in others:
+        if best >= MERGE and value >= MERGE and _stories_agree(batch, story, other):
+            story = _merge(batch, story, other)
+    return story
 
 
 def _better_title(first: str, second: str) -> str:
