@@ -23,9 +23,12 @@ of an item is its candidates, never the store. Then:
   report of a visit after a conference stays with the visit, not the conference);
 - reports in no story that the item links to strongly (`STRONG`) come along into its story,
   so the order in which reports of one event arrive does not decide whether they meet;
-- when it qualifies for two stories with links of `MERGE` or better and their centroids agree,
-  it bridges them: the newer story's items move into the older one, which keeps its id (a
-  story it starts with a lone report counts as one of the two).
+- when it qualifies for two stories with links of `MERGE` or better, the weaker at least
+  `BALANCE` of the stronger, and their centroids agree, it bridges them: the newer story's
+  items move into the older one, which keeps its id (a story it starts with a lone report
+  counts as one of the two). A report much closer to one story that names the other's event
+  in passing is no bridge: one link of 0.31 into the Ukraine talks from a report linked at
+  0.69 to the Iran talks (both in Geneva) merged the two.
 
 Story ids are stable: adding items never renumbers stories; an item only moves when its story
 is merged. A story may run longer than `story_days` as long as each report is within that many
@@ -78,6 +81,9 @@ CENTROID = 0.20
 
 MERGE = 0.30
 """Links at least this strong into two stories merge them."""
+
+BALANCE = 0.7
+"""...and the weaker of the two links is at least this share of the stronger."""
 
 COMMON_SHARE = 0.1
 """A term in this share of the store's items (or more) is no key term: it names no event, and
@@ -359,7 +365,7 @@ def _bridge(batch: _Batch, best: float, story: int, others: Sequence[tuple[float
     """Merge into `story` the other stories an item links to as strongly (`MERGE`), when their
     centroids agree; the story it ends in."""
     for value, other in others:
-        if best >= MERGE and value >= MERGE and _stories_agree(batch, story, other):
+        if value >= max(MERGE, BALANCE * best) and _stories_agree(batch, story, other):
             story = _merge(batch, story, other)
     return story
 
