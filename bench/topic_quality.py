@@ -7,8 +7,9 @@ tuning):
   (R = the on-topic items), and the best score of a labelled hard negative;
 - other topics played by storylines of the real news (three earliest items as seeds, the rest
   to be found among all other news items): the same figures per storyline, and their means;
-- stories: precision and recall of same-story pairs across sources in the real news, and on
-  the labelled items with the seeds.
+- stories: precision and recall of same-story pairs across sources in the real news (grouped
+  in memory in one pass, and by a real store a day at a time, as the daemon groups them), and
+  on the labelled items with the seeds.
 
 Run from the project folder: .venv/bin/python -m bench.topic_quality [--split tuned|held_out]
 """
@@ -19,6 +20,7 @@ import argparse
 import itertools
 import json
 import statistics
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,8 +40,10 @@ from bench.topic_data import (
 from bench.topic_data import (
     pair_quality as news_pair_quality,
 )
-from reader.config import TopicSettings
-from reader.topic import TopicModel, group_stories
+from reader.config import Settings, TopicSettings
+from reader.models import ItemWrite
+from reader.store import SQLiteStore
+from reader.topic import TopicModel, group_stories, refresh_topic
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = PROJECT / "tests" / "data" / "topic"
@@ -220,6 +224,40 @@ def news_stories(part: str, story_days: int = 7) -> tuple[float, float, int, int
     return news_pair_quality([[items[n].key for n in ids] for _, ids in groups], items)
 
 
+def stored_news_stories(part: str) -> tuple[float, float, int, int]:
+    """Same-story pair quality on the real news of one split's sources as a store groups it:
+    written into a real SQLite store a day at a time (each source's items of the day in one
+    write), the topic refreshed after each day, as the daemon would."""
+    sources = sorted(set(splits()["story_sources"][part]))
+    items = [item for item in corpus_news() if item.path in sources]
+    now = datetime(2026, 11, 1, tzinfo=UTC)  # after every dated item: undated ones come last
+    by_day: dict[datetime, dict[str, list[ItemWrite]]] = {}
+    for n, item in enumerate(items):
+        title, _, rest = item.text.partition("\n")
+        write = ItemWrite(
+            identity=str(n),
+            title=title,
+            link=f"http://corpus.invalid/{n}",
+            author=None,
+            published=item.date,
+            updated=None,
+            content_html=None,
+            text=rest,
+            content_hash=str(n),
+        )
+        day = (item.date or now).replace(hour=0, minute=0, second=0, microsecond=0)
+        by_day.setdefault(day, {}).setdefault(item.path, []).append(write)
+    with tempfile.TemporaryDirectory() as folder, SQLiteStore(Path(folder) / "news.db") as store:
+        feeds = {path: store.add_feed(f"http://corpus.invalid/{path}").id for path in sources}
+        for day in sorted(by_day):
+            for path, writes in by_day[day].items():
+                store.write_items(feeds[path], writes, now=now)
+            refresh_topic(store, Settings(), now=now)
+        stories = store.get_stories(min_sources=1)
+        groups = [[items[int(i.identity)].key for i in story.items] for story in stories]
+    return news_pair_quality(groups, items)
+
+
 def _row(result: TopicResult) -> str:
     o, b = result.ours, result.baseline
     return (
@@ -261,6 +299,11 @@ def main() -> None:
         print(
             f"  stories, real news: pair precision {precision:.3f}, recall {recall:.3f}"
             f" ({truth} true cross-source pairs, {scored} predicted pairs scored)"
+        )
+        precision, recall, truth, scored = stored_news_stories(part)
+        print(
+            f"  the same, grouped by a store a day at a time: pair precision {precision:.3f},"
+            f" recall {recall:.3f} ({scored} predicted pairs scored)"
         )
     inputs, truth = story_inputs(load_labeled(), load_seeds(), seed_story_labels())
     precision, recall = pair_quality(group_stories(inputs, story_days=7), truth)

@@ -16,6 +16,7 @@ from bench.topic_quality import (
     news_stories,
     pair_quality,
     seed_story_labels,
+    stored_news_stories,
     story_inputs,
 )
 from reader.cli.main import cli
@@ -397,6 +398,29 @@ def test_a_lone_report_joins_the_story_of_a_later_report_linked_to_it_strongly()
     assert [ids for _, ids in group_stories(again, story_days=7)] == [[1, 2, 3, 4]]
 
 
+TWO_TALKS_IN_GENEVA = [
+    *GENEVA_TALKS[:2],
+    "Russia and Ukraine open peace talks in Geneva\nRussian and Ukrainian delegations began"
+    " US-brokered peace talks in Geneva on the war.",
+    "Ukraine and Russia hold US-brokered peace talks in Geneva\nDelegations of Ukraine and"
+    " Russia met in Geneva for peace talks brokered by the US.",
+    # About the Iran talks; names the other talks in passing.
+    "Iran and US end second round of nuclear talks in Geneva mediated by Oman\nIran and the"
+    " United States ended a second round of nuclear talks in Geneva mediated by Oman, as Geneva"
+    " also hosted US-brokered peace talks between delegations of Russia and Ukraine.",
+]
+
+
+def test_a_report_naming_another_event_in_passing_does_not_merge_the_two_stories() -> None:
+    day = datetime(2024, 3, 5, tzinfo=UTC)
+    inputs = [
+        (n, n, day + timedelta(hours=n), text)
+        for n, text in enumerate(TWO_TALKS_IN_GENEVA, start=1)
+    ]
+    stories = [ids for _, ids in group_stories(inputs, story_days=7)]
+    assert stories == [[1, 2, 5], [3, 4]]
+
+
 CONFERENCE_THEN_VISIT = [
     "Munich Security Conference opens with warnings on European defence\nLeaders at the Munich"
     " Security Conference heard that European defence must grow as allies doubt American"
@@ -455,12 +479,29 @@ def test_labeled_story_pairs_meet_quality_floors() -> None:
 
 
 @needs_corpus
-@pytest.mark.parametrize(("part", "floor"), [("tuned", 0.78), ("held_out", 0.7)])
-def test_same_story_pairs_across_sources_in_real_news_meet_floors(part: str, floor: float) -> None:
+@pytest.mark.parametrize(
+    ("part", "precision_floor", "recall_floor"),
+    # Measured 0.969 and 0.900 (tuned sources), 0.962 and 0.922 (held out): bench/topic_quality.py.
+    [("tuned", 0.95, 0.88), ("held_out", 0.9, 0.7)],
+)
+def test_same_story_pairs_across_sources_in_real_news_meet_floors(
+    part: str, precision_floor: float, recall_floor: float
+) -> None:
     precision, recall, truth, _ = news_stories(part)
     assert truth > 100
-    assert precision >= 0.9
-    assert recall >= floor
+    assert precision >= precision_floor
+    assert recall >= recall_floor
+
+
+@needs_corpus
+def test_same_story_pairs_grouped_by_a_store_a_day_at_a_time_meet_floors() -> None:
+    """What the daemon makes of the tuned sources: one refresh after each day's items."""
+    precision, recall, truth, _ = stored_news_stories("tuned")
+    assert truth > 100
+    # Measured 0.683 and 1.000 (0.491 and 0.943 before reports had to link two stories about
+    # as strongly to merge them): one chain, a visit after a conference, costs most of it.
+    assert precision >= 0.65
+    assert recall >= 0.95
 
 
 # -- the command line -------------------------------------------------------------------------

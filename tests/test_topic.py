@@ -198,10 +198,24 @@ def test_storylines_as_topics_are_found_at_least_as_well_as_by_the_baseline(part
     assert len(rows) >= 5
     mean_ours = sum(r.ours.p_r for r in rows) / len(rows)
     mean_base = sum(r.baseline.p_r for r in rows) / len(rows)
-    # Measured 0.92 against 0.76 (tuned) and 0.89 against 0.86 (held out).
+    # Measured 0.92 against 0.76 (tuned) and 0.88 against 0.86 (held out).
     assert mean_ours >= mean_base
     assert mean_ours >= 0.85
     assert all(r.ours.auc >= 0.9 for r in rows)  # lowest measured: 0.92 (held out)
+
+
+@needs_corpus
+def test_each_tuned_storyline_ranks_at_least_as_well_as_the_baseline() -> None:
+    """On the split the methods were chosen on, no storyline may fall below the plain TF-IDF
+    cosine at the top of the ranking, and most find nearly all of their items first."""
+    rows = storyline_topics("tuned")
+    for row in rows:
+        assert row.ours.p_r >= row.baseline.p_r, row.topic
+        assert row.ours.p20 >= row.baseline.p20, row.topic
+        assert row.ours.auc >= 0.96, row.topic  # lowest measured: 0.976
+    # Measured 0.92 (six of seven storylines at 0.86 or more, the Munich conference at 0.69).
+    assert sum(r.ours.p_r for r in rows) / len(rows) >= 0.9
+    assert sum(r.ours.p_r >= 0.85 for r in rows) >= 6
 
 
 def test_a_keyword_that_can_never_match_is_named_in_the_error() -> None:
