@@ -7,7 +7,9 @@ languages left out. Word pairs ("liaison office", "board peace") are made from n
 terms; a stop word between two words breaks the pair.
 
 `language_of` guesses a text's language from its stop words: enough to tell English news from
-German or Italian news, which the topic score treats differently (see `reader.topic.profile`).
+German or Italian news. Scoring does not use it: every language's stop words are left out of
+every text, so an item in another language than the seeds scores on the names it shares with
+them (see `reader.topic.profile`).
 """
 
 from __future__ import annotations
