@@ -8,12 +8,18 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from reader.config import Settings
+from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore, open_store
 from reader.store.sqlite import schema
+from reader.topic import refresh as refresh_module
 from reader.topic import refresh_topic
+from reader.topic.refresh import REGROUP_KEY
 
-from .test_stories import LATER, NOW, WASHINGTON, add_feed_items
+from .conftest import SEEDS_DIR
+from .test_stories import LATER, NOW, UNRELATED, WASHINGTON, add_feed_items
 
 A_YEAR = timedelta(days=365)
 
@@ -90,3 +96,28 @@ def test_an_older_store_keeps_its_story_index_ordered_by_day(tmp_path: Path) -> 
     key, after = _postings(db_path)
     assert key == ["day", "term", "item_id"]
     assert set(rows) <= set(after)
+
+
+def test_a_stopped_full_regroup_goes_on_in_date_order_where_it_stopped(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(refresh_module, "GROUP_BATCH", 2)
+    import_seeds(store, SEEDS_DIR, now=NOW)
+    add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0], UNRELATED])
+    add_feed_items(store, "https://gt.example/feed", [WASHINGTON[1]])
+    refresh_topic(store, Settings(), now=LATER)
+    whole = story_members(store)
+    assert ["gt-1", "reuters-1"] in whole
+    stopped = refresh_topic(
+        store,
+        Settings(),
+        force=True,
+        should_stop=lambda: bool(store.get_meta(REGROUP_KEY)),  # after the walk's first batch
+    )
+    assert stopped.stopped and stopped.grouped == 2
+    assert store.get_meta(REGROUP_KEY)  # the walk's position
+    assert store.count_ungrouped() == 0  # nothing was queued again
+    rest = refresh_topic(store, Settings())
+    assert not rest.stopped and rest.grouped == len(store.get_items()) - 2
+    assert store.get_meta(REGROUP_KEY) is None
+    assert story_members(store) == whole  # the same stories as grouping item by item

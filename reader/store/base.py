@@ -304,9 +304,17 @@ class Store(Protocol):
         by their position in `changes.new_stories`."""
         ...
 
+    def leads_after(
+        self, after: str | None, *, limit: int, max_chars: int
+    ) -> tuple[list[StoryLead], str | None]:
+        """Up to `limit` items in date order (sort date, then id) after the position `after`
+        (None: from the first): a full regroup's walk over every item. Returns them and the
+        position of the last one (an opaque string; None when there are none)."""
+        ...
+
     def reset_stories(self) -> int:
-        """Drop every story and index entry and queue every item for grouping; return how
-        many items wait now (a full regroup follows)."""
+        """Drop every story and index entry (a full regroup's walk over every item follows);
+        return how many items there are."""
         ...
 
     def set_stories(self, stories: Sequence[tuple[str, Sequence[int]]]) -> None:

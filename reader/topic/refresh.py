@@ -8,7 +8,9 @@ cost follows what changed, never the store's size:
 - items not yet grouped wait in the story queue (every new row starts there);
 - after the profile changes (new seeds, new `[topic]` settings), every item is re-scored once,
   walking the item ids in batches; the walk's position is kept in the store, so a stopped walk
-  goes on where it stopped, in any process.
+  goes on where it stopped, in any process;
+- a full regroup (`force`) walks every item in date order the same way (`REGROUP_KEY`): the
+  items are not queued again, which would write every row twice.
 
 `refresh_topic` works the queues; `force` relearns the statistics, rebuilds the profile,
 re-scores everything and regroups every item. Long loops call `should_stop` between batches.
@@ -21,12 +23,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reader.config import Settings
 from reader.exceptions import ConfigError
-from reader.models import ItemFilter
+from reader.models import ItemFilter, StoryLead
 from reader.store.base import Store
 from reader.topic.profile import (
     MIN_BACKGROUND,
@@ -49,6 +51,10 @@ STATS_KEY = "topic.stats"
 
 RESCORE_KEY = "topic.rescore_after"
 """Store meta key: the re-scoring walk's position (an item id); absent when no walk is due."""
+
+REGROUP_KEY = "topic.regroup_after"
+"""Store meta key: a full regroup's position in the date order (opaque, from the store; empty
+before the first item); absent when no regroup is due."""
 
 SCORE_BATCH = 500
 """Items read, scored and written per transaction."""
@@ -248,29 +254,63 @@ def _rescore_walk(store: Store, model: TopicModel, should_stop: Stop) -> tuple[i
     return scored, False
 
 
-def _group_queue(
-    store: Store, idf: Idf, story_days: int, should_stop: Stop
-) -> tuple[int, int, int, bool]:
-    """Group the items waiting for it; (grouped, stories touched, items storied, stopped)."""
-    grouped = storied = 0
-    touched: set[int] = set()
-    while leads := store.ungrouped_leads(limit=GROUP_BATCH, max_chars=LEAD_CHARS):
-        changes = group_batch(
-            leads,
-            idf,
-            story_days,
-            lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
-            store.story_centroids,
-        )
-        created = store.apply_story_changes(changes)
-        grouped += len(leads)
-        storied += len(changes.joins) + sum(len(ids) for _, ids, _ in changes.new_stories)
-        touched.update(story for _, story in changes.joins)
-        touched.update(kept for kept, _ in changes.merges)
-        touched.update(created.values())
+@dataclass
+class _Grouped:
+    """What grouping batches did so far."""
+
+    items: int = 0
+    storied: int = 0
+    touched: set[int] = field(default_factory=set)
+
+
+def _group(store: Store, idf: Idf, story_days: int, leads: list[StoryLead], done: _Grouped) -> None:
+    """Group one batch of items (in date order) and write what it decided."""
+    changes = group_batch(
+        leads,
+        idf,
+        story_days,
+        lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
+        store.story_centroids,
+    )
+    created = store.apply_story_changes(changes)
+    done.items += len(leads)
+    done.storied += len(changes.joins) + sum(len(ids) for _, ids, _ in changes.new_stories)
+    done.touched.update(story for _, story in changes.joins)
+    done.touched.update(kept for kept, _ in changes.merges)
+    done.touched.update(created.values())
+
+
+def _regroup_walk(
+    store: Store, idf: Idf, story_days: int, should_stop: Stop, done: _Grouped
+) -> bool:
+    """Go on with a due full regroup: every item in date order, in batches, the position kept
+    in the store after each; True when stopped before its end."""
+    position = store.get_meta(REGROUP_KEY)
+    if position is None:
+        return False
+    after = position or None
+    while True:
+        leads, last = store.leads_after(after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
+        if not leads:
+            break
+        _group(store, idf, story_days, leads, done)
+        after = last
+        store.set_meta(REGROUP_KEY, after)
         if should_stop():
-            return grouped, len(touched), storied, True
-    return grouped, len(touched), storied, False
+            return True
+    store.set_meta(REGROUP_KEY, None)
+    return False
+
+
+def _group_queue(
+    store: Store, idf: Idf, story_days: int, should_stop: Stop, done: _Grouped
+) -> bool:
+    """Group the items waiting for it; True when stopped early."""
+    while leads := store.ungrouped_leads(limit=GROUP_BATCH, max_chars=LEAD_CHARS):
+        _group(store, idf, story_days, leads, done)
+        if should_stop():
+            return True
+    return False
 
 
 def refresh_topic(
@@ -305,20 +345,25 @@ def refresh_topic(
     score_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    grouped = touched = storied = 0
+    done = _Grouped()
     if not stopped:
         if force:
+            # The walk is recorded first: stopped (or killed) after the reset, it goes on in
+            # the next refresh, in any process.
+            store.set_meta(REGROUP_KEY, "")
             store.reset_stories()
-        grouped, touched, storied, stopped = _group_queue(
-            store, idf, settings.topic.story_days, stop
-        )
+        days = settings.topic.story_days
+        # The walk first: it also places the queued items dated after its position.
+        stopped = _regroup_walk(store, idf, days, stop, done)
+        if not stopped:
+            stopped = _group_queue(store, idf, days, stop, done)
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,
         scored=scored,
-        stories=touched,
-        storied_items=storied,
-        grouped=grouped,
+        stories=len(done.touched),
+        storied_items=done.storied,
+        grouped=done.items,
         score_seconds=score_seconds,
         group_seconds=time.perf_counter() - started,
         rescore_left=rescore_left,

@@ -103,6 +103,21 @@ class TopicMixin(ItemsMixin):
             ]
         )
 
+    def leads_after(
+        self, after: str | None, *, limit: int, max_chars: int
+    ) -> tuple[list[StoryLead], str | None]:
+        where, params = "", []
+        if after:
+            date, _, item = after.rpartition("|")
+            where, params = " WHERE (i.sort_date, i.id) > (%s::timestamptz, %s)", [date, int(item)]
+        sql = (
+            f"SELECT i.id, i.source_id, {_DAY}, left({_TEXT}, %s), i.sort_date FROM items i"
+            f"{where} ORDER BY i.sort_date, i.id LIMIT %s"
+        )
+        rows = self._db.read(lambda conn: conn.execute(sql, (max_chars, *params, limit)).fetchall())
+        leads = [StoryLead(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
+        return leads, (f"{rows[-1][4].isoformat()}|{rows[-1][0]}" if rows else None)
+
     def count_ungrouped(self) -> int:
         row = self._db.read(
             lambda conn: conn.execute("SELECT count(*) FROM items WHERE NOT grouped").fetchone()
@@ -194,7 +209,8 @@ class TopicMixin(ItemsMixin):
             conn.execute("DELETE FROM story_postings")
             conn.execute("UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL")
             conn.execute("DELETE FROM stories")
-            return int(conn.execute("UPDATE items SET grouped = false").rowcount)
+            row = conn.execute("SELECT count(*) FROM items").fetchone()
+            return int(row[0]) if row else 0
 
         return self._db.write(work)
 

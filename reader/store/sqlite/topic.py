@@ -110,6 +110,22 @@ class TopicMixin(ItemsMixin):
             ).fetchall()
         return [StoryLead(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
 
+    def leads_after(
+        self, after: str | None, *, limit: int, max_chars: int
+    ) -> tuple[list[StoryLead], str | None]:
+        where, params = "", []
+        if after:
+            date, _, item = after.rpartition("|")
+            where, params = " WHERE (i.sort_date, i.id) > (?, ?)", [date, int(item)]
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT i.id, i.source_id, {_DAY}, substr({_TEXT}, 1, ?), i.sort_date"
+                f" FROM items i{where} ORDER BY i.sort_date, i.id LIMIT ?",
+                (max_chars, *params, limit),
+            ).fetchall()
+        leads = [StoryLead(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
+        return leads, (f"{rows[-1][4]}|{rows[-1][0]}" if rows else None)
+
     def count_ungrouped(self) -> int:
         with self._db.read() as conn:
             return int(conn.execute("SELECT count(*) FROM items WHERE grouped = 0").fetchone()[0])
@@ -193,11 +209,13 @@ class TopicMixin(ItemsMixin):
             return _apply_story_changes(conn, changes)
 
     def reset_stories(self) -> int:
+        # Items are not queued again (`grouped` stays): rewriting every row twice, to queue and
+        # to unqueue it, cost more than grouping; the regroup walks the items by date instead.
         with self._db.write() as conn:
             conn.execute("DELETE FROM story_postings")
             conn.execute("UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL")
             conn.execute("DELETE FROM stories")
-            return int(conn.execute("UPDATE items SET grouped = 0").rowcount)
+            return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
 
     # -- stories ---------------------------------------------------------------------------
 
