@@ -20,7 +20,10 @@ __all__ = ["loopback_server"]
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-HEAVY = ("sklearn", "scipy", "numpy", "trafilatura", "feedparser", "chardet", "lxml", "textual")
+HEAVY = (
+    *("sklearn", "scipy", "numpy", "trafilatura", "feedparser", "chardet", "lxml", "textual"),
+    "apscheduler",  # the daemon's scheduler
+)
 """Modules a command that only lists, marks, searches or checks feeds has no use for."""
 
 RSS = (

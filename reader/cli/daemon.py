@@ -11,9 +11,6 @@ import click
 
 from reader.cli.context import AppContext, emit_json, fail, iso, pass_app, safe, short_date
 from reader.config import LOG_LEVELS
-from reader.daemon.app import Daemon
-from reader.daemon.jobs import extra_jobs
-from reader.daemon.logs import setup_logging, teardown_logging
 from reader.exceptions import (
     DatabaseBusyError,
     DatabaseIOError,
@@ -45,6 +42,12 @@ def daemon(app: AppContext, log_level: str | None) -> None:
     one's PID. A database that cannot be opened for now (a full disk, a server that is down)
     is exit status 75, to be started again later. Logs go to stderr and to the [log] file.
     """
+    # Here, not at the top: the scheduler (and asyncio's event loop machinery) is loaded by
+    # the daemon alone, not by every command this module registers (`reader status` too).
+    from reader.daemon.app import Daemon
+    from reader.daemon.jobs import extra_jobs
+    from reader.daemon.logs import setup_logging, teardown_logging
+
     settings = app.settings
     level = log_level or settings.log.level  # both checked: the option's choices, the settings'
     try:
