@@ -109,10 +109,28 @@ _DETECT = {
 """Stop words unique to each language, for telling languages apart."""
 
 
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+"""Every ASCII character that is not a letter or digit (what `_WORD` splits on), as a space."""
+
+_QUOTES_AND_DASHES = ("\u2019", "\u2018", "\u201c", "\u201d", "\u2014", "\u2013")
+"""The non-ASCII characters most news text has besides letters: none is a word character."""
+
+
 def words(text: str, limit: int = WORD_LIMIT) -> list[str]:
     """The text's folded words in order (stop words included), at most `limit` of them."""
     head = text if len(text) <= limit * _CHARS_PER_WORD else text[: limit * _CHARS_PER_WORD]
-    return _WORD.findall(_POSSESSIVE.sub("", fold(head)))[:limit]
+    folded = _POSSESSIVE.sub("", fold(head))
+    # The same words as `_WORD.findall`, a third faster for text that is ASCII once its curly
+    # quotes and dashes are spaces (nine news items in ten): a table and a split instead of
+    # the regular expression (tests/test_text.py checks both ways agree on the corpus).
+    plain = folded
+    if not plain.isascii():
+        for mark in _QUOTES_AND_DASHES:
+            if mark in plain:
+                plain = plain.replace(mark, " ")
+        if not plain.isascii():
+            return _WORD.findall(folded)[:limit]
+    return [word for word in plain.translate(_ASCII_SEPARATORS).split() if len(word) > 1][:limit]
 
 
 def terms_of(sequence: Sequence[str], *, pairs: bool = True) -> list[str]:
