@@ -6,7 +6,7 @@ The stores hold the seeds and items made from the real news of ../shared/corpus 
 items repeated with their dates spread over two years, about 140 a day, as many feeds of a
 busy reader would bring). Each phase runs in its own process; its peak RSS is the process's.
 
-Run from the project folder:
+Run from the project folder (`--stores DIR` keeps the built stores for the next run):
     .venv/bin/python -m bench.topic_bench --sizes 1000,10000,100000
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -179,6 +180,12 @@ def _command(db: Path, *args: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument(
+        "--stores",
+        type=Path,
+        help="keep the built stores in this folder (reader-SIZE.db) and start from a copy of"
+        " them when they are there: building 100,000 items takes minutes and is not measured",
+    )
     parser.add_argument("--phase", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -200,8 +207,15 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="topic-bench-") as folder:
             db = Path(folder) / "reader.db"
+            kept = args.stores / f"reader-{size}.db" if args.stores else None
             started = time.perf_counter()
-            _child("build", db, size)
+            if kept is None or not kept.is_file():
+                _child("build", db, size)
+                if kept is not None:
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(db, kept)  # whole: closing the store checkpointed its WAL
+            else:
+                shutil.copyfile(kept, db)
             built = time.perf_counter() - started
             new = _child("new", db, size)
             rescore = _child("rescore", db, size)
