@@ -81,6 +81,9 @@ class StoryChanges:
     """(title, item ids, centroid) of stories to create."""
     centroids: tuple[tuple[int, StoryCentroid], ...] = ()
     """(story id, centroid) of existing stories that grew or merged."""
+    terms: tuple[tuple[str, int], ...] = ()
+    """(term, items) how many of the grouped items use each lead term: added to the store's
+    term statistics (with `len(grouped)` to the items they count)."""
 
 
 @dataclass(frozen=True)

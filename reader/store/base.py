@@ -298,10 +298,15 @@ class Store(Protocol):
         """The centroids of these stories (those that have one), by id."""
         ...
 
+    def story_term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """The stories' term statistics for these terms: (items grouped since the index was
+        last cleared, how many of them use each term that any uses)."""
+        ...
+
     def apply_story_changes(self, changes: StoryChanges) -> dict[int, int]:
         """Write one grouping batch in one transaction (merges, then joins, then new stories,
-        then index entries; the grouped items leave the queue). Return the new stories' ids
-        by their position in `changes.new_stories`."""
+        then index entries and term counts; the grouped items leave the queue). Return the new
+        stories' ids by their position in `changes.new_stories`."""
         ...
 
     def leads_after(
@@ -313,8 +318,8 @@ class Store(Protocol):
         ...
 
     def reset_stories(self) -> int:
-        """Drop every story and index entry (a full regroup's walk over every item follows);
-        return how many items there are."""
+        """Drop every story, index entry and term count (a full regroup's walk over every item
+        follows); return how many items there are."""
         ...
 
     def set_stories(self, stories: Sequence[tuple[str, Sequence[int]]]) -> None:

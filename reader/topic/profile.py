@@ -35,7 +35,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reader.config import TopicSettings
@@ -139,12 +139,19 @@ class Idf:
             count += 1
         if count < max(minimum, 1):
             return cls({}, 1.0)
+        return cls.from_counts(frequency, count)
+
+    @classmethod
+    def from_counts(cls, frequency: Mapping[str, int], documents: int) -> Idf:
+        """From how many of `documents` items use each term (none: every term is 1)."""
+        if documents < 1:
+            return cls({}, 1.0)
         table = {
-            term: math.log((count + 1) / (seen + 1)) + 1.0
+            term: math.log((documents + 1) / (seen + 1)) + 1.0
             for term, seen in frequency.items()
             if seen >= MIN_DOCUMENT_FREQUENCY
         }
-        return cls(table, math.log((count + 1) / 2) + 1.0, count)
+        return cls(table, math.log((documents + 1) / 2) + 1.0, documents)
 
     def common_below(self, share: float) -> float:
         """The IDF at or below which a term is used by at least `share` of the sample items

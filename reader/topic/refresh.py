@@ -47,7 +47,9 @@ MODEL_KEY = "topic.model"
 """Store meta key: the built profile (JSON), so other processes need not rebuild it."""
 
 STATS_KEY = "topic.stats"
-"""Store meta key: the term statistics stories are grouped with, and the store size then."""
+"""Store meta key: the term statistics of the sample the profile was built from, and its size
+(a profile built from too few items is built again once the store has enough). Stories keep
+their own statistics as they group (the store's `story_term_counts`)."""
 
 RESCORE_KEY = "topic.rescore_after"
 """Store meta key: the re-scoring walk's position (an item id); absent when no walk is due."""
@@ -263,11 +265,14 @@ class _Grouped:
     touched: set[int] = field(default_factory=set)
 
 
-def _group(store: Store, idf: Idf, story_days: int, leads: list[StoryLead], done: _Grouped) -> None:
-    """Group one batch of items (in date order) and write what it decided."""
+def _group(store: Store, story_days: int, leads: list[StoryLead], done: _Grouped) -> None:
+    """Group one batch of items (in date order) and write what it decided.
+
+    The batch is weighed with the term counts of every item grouped before it and its own
+    (kept by the store as it groups), as one pass over all of them would be."""
     changes = group_batch(
         leads,
-        idf,
+        store.story_term_counts,
         story_days,
         lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
         store.story_centroids,
@@ -280,9 +285,7 @@ def _group(store: Store, idf: Idf, story_days: int, leads: list[StoryLead], done
     done.touched.update(created.values())
 
 
-def _regroup_walk(
-    store: Store, idf: Idf, story_days: int, should_stop: Stop, done: _Grouped
-) -> bool:
+def _regroup_walk(store: Store, story_days: int, should_stop: Stop, done: _Grouped) -> bool:
     """Go on with a due full regroup: every item in date order, in batches, the position kept
     in the store after each; True when stopped before its end."""
     position = store.get_meta(REGROUP_KEY)
@@ -293,7 +296,7 @@ def _regroup_walk(
         leads, last = store.leads_after(after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
         if not leads:
             break
-        _group(store, idf, story_days, leads, done)
+        _group(store, story_days, leads, done)
         after = last
         store.set_meta(REGROUP_KEY, after)
         if should_stop():
@@ -302,12 +305,10 @@ def _regroup_walk(
     return False
 
 
-def _group_queue(
-    store: Store, idf: Idf, story_days: int, should_stop: Stop, done: _Grouped
-) -> bool:
+def _group_queue(store: Store, story_days: int, should_stop: Stop, done: _Grouped) -> bool:
     """Group the items waiting for it; True when stopped early."""
     while leads := store.ungrouped_leads(limit=GROUP_BATCH, max_chars=LEAD_CHARS):
-        _group(store, idf, story_days, leads, done)
+        _group(store, story_days, leads, done)
         if should_stop():
             return True
     return False
@@ -332,7 +333,7 @@ def refresh_topic(
     del now
     stop = should_stop or _never
     started = time.perf_counter()
-    model, idf, rebuilt = prepare_topic(store, settings, rebuild=force)
+    model, _, rebuilt = prepare_topic(store, settings, rebuild=force)
     scored = 0
     stopped = rescore_left = False
     if model is not None:
@@ -354,9 +355,9 @@ def refresh_topic(
             store.reset_stories()
         days = settings.topic.story_days
         # The walk first: it also places the queued items dated after its position.
-        stopped = _regroup_walk(store, idf, days, stop, done)
+        stopped = _regroup_walk(store, days, stop, done)
         if not stopped:
-            stopped = _group_queue(store, idf, days, stop, done)
+            stopped = _group_queue(store, days, stop, done)
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,

@@ -145,10 +145,14 @@ def lead_terms(text: str) -> dict[str, float]:
 
 def key_vector(text: str, idf: Idf) -> Vector:
     """The item's `KEY_TERMS` strongest lead terms, TF-IDF weighted, scaled to unit length."""
+    return _key_vector(lead_terms(text), idf)
+
+
+def _key_vector(terms: Mapping[str, float], idf: Idf) -> Vector:
     common = idf.common_below(COMMON_SHARE)
     table, unseen, log = idf.table, idf.unseen, math.log
     weighted: list[tuple[float, str]] = []
-    for term, n in lead_terms(text).items():
+    for term, n in terms.items():
         weight = table.get(term, unseen)
         if weight > common:
             weighted.append((-(1.0 + log(n)) * weight, term))
@@ -172,6 +176,31 @@ CandidateSource = Callable[[Sequence[Key], int, float], list[StoryCandidate]]
 
 CentroidSource = Callable[[Sequence[int]], dict[int, StoryCentroid]]
 """Centroids of stored stories (the store's `story_centroids`)."""
+
+TermCountSource = Callable[[Sequence[str]], tuple[int, dict[str, int]]]
+"""Term statistics of the items grouped before (the store's `story_term_counts`): how many
+items, and how many of them use each of these terms."""
+
+
+def no_counts(terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """The term statistics of a store with nothing grouped yet."""
+    del terms
+    return 0, {}
+
+
+def batch_statistics(
+    leads: Sequence[StoryLead], counts: TermCountSource
+) -> tuple[dict[int, dict[str, float]], Idf, dict[str, int]]:
+    """Each lead's terms, the statistics to weigh them with (the items grouped before and the
+    batch itself, as one pass over all of them would learn), and the batch's own counts."""
+    terms = {lead.id: lead_terms(lead.text) for lead in leads}
+    own: dict[str, int] = {}
+    for found in terms.values():
+        for term in found:
+            own[term] = own.get(term, 0) + 1
+    before, stored = counts(sorted(own))
+    total = {term: n + stored.get(term, 0) for term, n in own.items()}
+    return terms, Idf.from_counts(total, before + len(leads)), own
 
 
 @dataclass
@@ -235,17 +264,25 @@ def _add(sums: dict[str, float], vector: Mapping[str, float]) -> None:
 
 def group_batch(
     leads: Sequence[StoryLead],
-    idf: Idf,
+    statistics: Idf | TermCountSource,
     story_days: int,
     candidates: CandidateSource,
     centroids: CentroidSource,
 ) -> StoryChanges:
     """Group a batch of items (in date order) against the index and each other.
 
+    `statistics` are fixed term statistics, or the counts of the items grouped before (the
+    batch's own are added to them, and returned in the changes for the store to keep).
     `candidates` is asked once, with every key of the batch; `centroids` once, for the
     stories the candidates belong to. The batch's items are compared with each other here.
     """
-    vectors = {lead.id: key_vector(lead.text, idf) for lead in leads}
+    own: dict[str, int] = {}
+    if isinstance(statistics, Idf):
+        idf = statistics
+        terms = {lead.id: lead_terms(lead.text) for lead in leads}
+    else:
+        terms, idf, own = batch_statistics(leads, statistics)
+    vectors = {lead.id: _key_vector(terms[lead.id], idf) for lead in leads}
     batch = _Batch()
     if leads:
         keys = _keys(leads, vectors)
@@ -266,7 +303,7 @@ def group_batch(
         _place(lead, vector, vectors, batch, story_days, titles)
         for term, weight in vector.items():
             batch.postings.setdefault(term, []).append((lead.id, weight, lead.day))
-    return _changes(leads, vectors, batch)
+    return _changes(leads, vectors, batch, own)
 
 
 def _keys(leads: Sequence[StoryLead], vectors: dict[int, Vector]) -> list[Key]:
@@ -411,7 +448,9 @@ def _centroid(state: _Story) -> StoryCentroid:
     return StoryCentroid(state.size, tuple((t, round(w, 6)) for t, w in strongest))
 
 
-def _changes(leads: Sequence[StoryLead], vectors: dict[int, Vector], batch: _Batch) -> StoryChanges:
+def _changes(
+    leads: Sequence[StoryLead], vectors: dict[int, Vector], batch: _Batch, terms: dict[str, int]
+) -> StoryChanges:
     """What the batch decided, as store writes (batch stories resolved to their final ids)."""
     joins: list[tuple[int, int]] = []
     new_members: dict[int, list[int]] = {}
@@ -442,6 +481,7 @@ def _changes(leads: Sequence[StoryLead], vectors: dict[int, Vector], batch: _Bat
             for story, state in sorted(batch.stories.items())
             if story > 0 and state.changed
         ),
+        terms=tuple(sorted(terms.items())),
     )
 
 
@@ -465,9 +505,9 @@ def group_stories(
         ),
         key=lambda lead: (lead.day, lead.id),
     )
-    if idf is None:
-        idf = Idf.learn((lead_terms(lead.text) for lead in leads), minimum=1)
-    changes = group_batch(leads, idf, story_days, lambda *_: [], lambda _: {})
+    changes = group_batch(
+        leads, no_counts if idf is None else idf, story_days, lambda *_: [], lambda _: {}
+    )
     stories = [(title, sorted(ids)) for title, ids, _ in changes.new_stories]
     stories.sort(key=lambda s: (-len(s[1]), s[1][0]))
     return stories

@@ -92,6 +92,7 @@ TABLES: tuple[Table, ...] = (
         has_identity=True,
     ),
     Table("story_postings", ("term", "day", "item_id", "source_id", "weight"), {}),
+    Table("story_terms", ("term", "items"), {}),
     Table("deleted_items", ("source_id", "identity", "deleted"), {"deleted": _time}),
     Table("tags", ("id", "name"), {}, has_identity=True),
     Table("item_tags", ("item_id", "tag_id"), {}),

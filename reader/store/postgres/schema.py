@@ -285,7 +285,21 @@ def _apply_v6(conn: psycopg.Connection) -> None:
     conn.execute(_V6)
 
 
-MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4, _apply_v5, _apply_v6]
+_V7 = """
+CREATE TABLE story_terms (
+    term  text PRIMARY KEY,
+    items bigint NOT NULL
+);
+"""
+
+
+def _apply_v7(conn: psycopg.Connection) -> None:
+    """The stories' term statistics, as SQLite's version 11: how many grouped items use each
+    lead term (the row of the empty term counts the items)."""
+    conn.execute(_V7)
+
+
+MIGRATIONS = [_apply_v1, _apply_v2, _apply_v3, _apply_v4, _apply_v5, _apply_v6, _apply_v7]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -160,6 +160,13 @@ class TopicMixin(ItemsMixin):
         )
         return {int(r[0]): _centroid_from_db(str(r[1])) for r in rows}
 
+    def story_term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        sql = "SELECT term, items FROM story_terms WHERE term = ANY(%s)"
+        wanted = sorted({"", *terms})
+        rows = self._db.read(lambda conn: conn.execute(sql, (wanted,)).fetchall())
+        counts = {str(r[0]): int(r[1]) for r in rows}
+        return counts.pop("", 0), counts
+
     def apply_story_changes(self, changes: StoryChanges) -> dict[int, int]:
         def work(conn: psycopg.Connection) -> dict[int, int]:
             with conn.cursor() as cursor:
@@ -197,6 +204,14 @@ class TopicMixin(ItemsMixin):
                         " DO UPDATE SET weight = excluded.weight",
                         changes.postings,
                     )
+                if changes.grouped:
+                    # The empty term's row counts the items (no lead term is empty).
+                    cursor.executemany(
+                        "INSERT INTO story_terms (term, items) VALUES (%s, %s)"
+                        " ON CONFLICT (term) DO UPDATE"
+                        " SET items = story_terms.items + excluded.items",
+                        [("", len(changes.grouped)), *sorted(changes.terms)],
+                    )
                 cursor.execute(
                     "UPDATE items SET grouped = true WHERE id = ANY(%s)", (list(changes.grouped),)
                 )
@@ -207,6 +222,7 @@ class TopicMixin(ItemsMixin):
     def reset_stories(self) -> int:
         def work(conn: psycopg.Connection) -> int:
             conn.execute("DELETE FROM story_postings")
+            conn.execute("DELETE FROM story_terms")
             conn.execute("UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL")
             conn.execute("DELETE FROM stories")
             row = conn.execute("SELECT count(*) FROM items").fetchone()

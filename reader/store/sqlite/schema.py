@@ -439,6 +439,24 @@ def _apply_v10(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_V11 = """
+CREATE TABLE IF NOT EXISTS story_terms (
+    term  TEXT PRIMARY KEY,
+    items INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def _apply_v11(db: sqlite3.Connection) -> None:
+    """The stories' term statistics, kept as items are grouped: how many grouped items use
+    each lead term (the row of the empty term counts the items). Stories were grouped with
+    statistics learned once from the first items of a store; now every batch is weighed with
+    those of all the items grouped before it and its own, as a full regroup in one pass is.
+    Existing items count from the next full regroup on."""
+    for statement in _split(_V11):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
@@ -450,6 +468,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v8,
     _apply_v9,
     _apply_v10,
+    _apply_v11,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 

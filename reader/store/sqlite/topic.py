@@ -204,6 +204,17 @@ class TopicMixin(ItemsMixin):
                     found[int(story_id)] = _centroid_from_db(str(document))
         return found
 
+    def story_term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        document = json.dumps(sorted({"", *terms}), ensure_ascii=False)
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT term, items FROM story_terms"
+                " WHERE term IN (SELECT value FROM json_each(?))",
+                (document,),
+            ).fetchall()
+        counts = {str(term): int(items) for term, items in rows}
+        return counts.pop("", 0), counts
+
     def apply_story_changes(self, changes: StoryChanges) -> dict[int, int]:
         with self._db.write() as conn:
             return _apply_story_changes(conn, changes)
@@ -213,6 +224,7 @@ class TopicMixin(ItemsMixin):
         # to unqueue it, cost more than grouping; the regroup walks the items by date instead.
         with self._db.write() as conn:
             conn.execute("DELETE FROM story_postings")
+            conn.execute("DELETE FROM story_terms")
             conn.execute("UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL")
             conn.execute("DELETE FROM stories")
             return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
@@ -281,6 +293,12 @@ def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dic
         "INSERT OR REPLACE INTO story_postings (item_id, source_id, day, term, weight)"
         " VALUES (?, ?, ?, ?, ?)",
         postings,
+    )
+    # The empty term's row counts the items (no lead term is empty).
+    conn.executemany(
+        "INSERT INTO story_terms (term, items) VALUES (?, ?)"
+        " ON CONFLICT (term) DO UPDATE SET items = items + excluded.items",
+        [("", len(changes.grouped)), *changes.terms] if changes.grouped else changes.terms,
     )
     for start in range(0, len(changes.grouped), _CHUNK):
         chunk = changes.grouped[start : start + _CHUNK]
