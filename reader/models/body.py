@@ -67,6 +67,8 @@ class Block:
     @property
     def text(self) -> str:
         """The block's plain text: its spans' text (images have none), spaces collapsed."""
+        if len(self.inlines) == 1 and isinstance(self.inlines[0], Span):
+            return self.inlines[0].text  # most blocks, and every block of an unstyled walk
         spans = [i.text for i in self.inlines if isinstance(i, Span)]
         text = "".join(spans)
         if len(spans) < len(self.inlines) and self.kind is not BlockKind.PREFORMATTED:

@@ -43,6 +43,10 @@ def _tags(names: frozenset[str]) -> re.Pattern[str]:
 
 _STRUCTURE_TAGS = _tags(_STRUCTURE)
 _HANDLED_TAGS = _tags(_HANDLED)
+_OTHER_TAGS = re.compile(
+    rf"<(?!/?(?:{'|'.join(sorted(_STRUCTURE, key=len, reverse=True))})[\s/>])[^>]*>"
+)
+"""Every tag but the structure's: dropped in one pass before an unstyled walk."""
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _IMAGE_SCHEMES = ("http://", "https://")
 
@@ -59,8 +63,11 @@ def html_blocks(cleaned_html: str, *, styled: bool = True) -> tuple[Block, ...]:
     # One split in C on the tags that matter gives text, then (closing, name, attributes,
     # text) per tag: several times quicker than a match object per tag. The other tags
     # (span, tbody...) stay in the text, which is cleaned once per span.
-    tags = _HANDLED_TAGS if styled else _STRUCTURE_TAGS
-    parts = tags.split(strip_controls(cleaned_html))
+    source = strip_controls(cleaned_html)
+    if styled:
+        parts = _HANDLED_TAGS.split(source)
+    else:
+        parts = _STRUCTURE_TAGS.split(_OTHER_TAGS.sub("", source) if "<" in source else source)
     if parts[0]:
         raw.append(parts[0])
     for index in range(1, len(parts), 4):
@@ -107,6 +114,7 @@ class _Walk:
         self.raw: list[str] = []  # markup text since the last tag that matters, as it came
         self.pieces: list[str] = []  # clean text of the span being filled
         self.at_space = True  # the text so far ends a line or a space: drop a leading one
+        self.filled = False  # the block being filled has an image or more than whitespace
         self.breaks = 0  # line breaks in a row at the end of the text so far
         self.bold = self.italic = self.code = 0
         self.link: str | None = None
@@ -137,6 +145,7 @@ class _Walk:
                 data = data[1:]  # as in HTML, a line break right after <pre> is not text
             if data:
                 self.pieces.append(data)
+                self.filled = self.filled or not data.isspace()
             return
         if data.isspace():  # most often the line breaks between two blocks
             if not self.at_space:
@@ -151,6 +160,7 @@ class _Walk:
             words += " "
         self.pieces.append(words)
         self.breaks = 0
+        self.filled = True
 
     def line_break(self) -> None:
         """A `<br>`; outside `<pre>`, none at a block's start and at most two in a row."""
@@ -194,17 +204,19 @@ class _Walk:
         """End the block being filled; keep it unless it is empty."""
         if self.raw:
             self.settle()
-        if self.pieces or self.inlines:
+        if self.filled:
             self.trim(" \t\n" if self.pre else " \n")
             self.end_span()
             self.add_block(self.inlines)
+            self.filled = False
+        if self.inlines:
             self.inlines = []
+        if self.pieces:
+            self.pieces = []
         self.at_space = True
         self.breaks = 0
 
     def add_block(self, inlines: list[Inline]) -> None:
-        if not any(isinstance(i, Image) or i.text.strip() for i in inlines):
-            return
         if self.heading:
             block = Block(BlockKind.HEADING, tuple(inlines), self.heading, quote=self.quote)
         elif self.pre:
@@ -298,3 +310,4 @@ class _Walk:
         alt = plain(attributes.get("alt", ""))
         self.inlines.append(Image(alt, src if src.startswith(_IMAGE_SCHEMES) else None))
         self.at_space = False
+        self.filled = True
