@@ -457,6 +457,14 @@ def _apply_v11(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _apply_v12(db: sqlite3.Connection) -> None:
+    """The unread index covers `hidden` (schema 9 added the column): counting the unread
+    items, which the reader does for its sidebar at every start and reload, read each row of
+    the table for its `hidden` flag instead of the index alone (0.35 s at 100,000 items)."""
+    db.execute("DROP INDEX IF EXISTS items_unread_by_date")
+    db.execute("CREATE INDEX items_unread_by_date ON items (read, hidden, sort_date)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v1,
     _apply_v2,
@@ -469,6 +477,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v9,
     _apply_v10,
     _apply_v11,
+    _apply_v12,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 
