@@ -424,14 +424,9 @@ CREATE INDEX story_postings_by_item ON story_postings (item_id);
 
 
 def _apply_v10(db: sqlite3.Connection) -> None:
-    """The story index ordered by day first (it was by term first).
-
-    New items are reports of the last few days, so their key terms now go into a few adjacent
-    pages instead of one page per term all over the index: storing 1,000 new items into a
-    store of 100,000 wrote most of the index again (tens of MB through the journal), and a
-    look-up reads the story window's pages, not pages spread over the whole index. Look-ups
-    ask each day of the window by (day, term).
-    """
+    """The story index ordered by day first (it was by term first): new items are reports of
+    the last few days, so their terms go into a few adjacent pages instead of one page per term
+    all over the index, and a look-up reads only the story window's days."""
     layout = {str(r[1]): int(r[5]) for r in db.execute("PRAGMA table_info(story_postings)")}
     if layout.get("day") == 1:  # a database rewound to an older version number (tests do)
         return
@@ -458,9 +453,8 @@ def _apply_v11(db: sqlite3.Connection) -> None:
 
 
 def _apply_v12(db: sqlite3.Connection) -> None:
-    """The unread index covers `hidden` (schema 9 added the column): counting the unread
-    items, which the reader does for its sidebar at every start and reload, read each row of
-    the table for its `hidden` flag instead of the index alone (0.35 s at 100,000 items)."""
+    """The unread index covers `hidden` (schema 9's column), so counting unread items (the
+    reader's sidebar) reads the index alone, not every row (0.35 s at 100,000 items)."""
     db.execute("DROP INDEX IF EXISTS items_unread_by_date")
     db.execute("CREATE INDEX items_unread_by_date ON items (read, hidden, sort_date)")
 
