@@ -1,28 +1,35 @@
 """What only the PostgreSQL backend has: connections that come back, its search syntax
-compiled to tsquery, notifications, the schema version, and the copy from SQLite."""
+compiled to tsquery, notifications, the schema version, the copy from SQLite, and its story
+index (migrated, and grouping as SQLite's does)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 from click.testing import CliRunner
 
+from bench.topic_data import corpus_news, splits
 from reader.cli.main import cli
+from reader.config import Settings
 from reader.exceptions import StorageError
-from reader.models import FeedUpdate, ItemFilter, ItemLink, LinkKind, SortOrder
+from reader.models import FeedUpdate, ItemFilter, ItemLink, ItemWrite, LinkKind, SortOrder
 from reader.query import parse_query
 from reader.store import PostgresStore, SQLiteStore, Store, open_store
+from reader.store.postgres import schema
 from reader.store.postgres.importer import TABLES
 from reader.store.postgres.schema import SCHEMA_VERSION
 from reader.store.postgres.tsquery import TsQuery, compile_tsquery
+from reader.topic import refresh_topic
+from tests.conftest import needs_corpus
 from tests.pg_cluster import PostgresCluster, free_port
 from tests.test_store import item
+from tests.test_stories import LATER, WASHINGTON, add_feed_items
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -291,3 +298,99 @@ def test_the_copy_names_every_sqlite_table(db_path: Path) -> None:
     }
     conn.close()
     assert tables == {t.name for t in TABLES}
+
+
+# -- the story index --------------------------------------------------------------------------
+
+
+def _story_index_key(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT a.attname FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid"
+            " AND a.attnum = ANY(x.indkey) WHERE x.indrelid = 'story_postings'::regclass"
+            " AND x.indisprimary ORDER BY array_position(x.indkey::int2[], a.attnum)"
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _postings(url: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT day, term, item_id, source_id, weight FROM story_postings"
+            " ORDER BY item_id, term"
+        ).fetchall()
+
+
+def _rewind_to_the_term_ordered_index(url: str) -> None:
+    """The story index as schema version 8 finds it (by term first), and the version before."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE old_postings (term text NOT NULL, day integer NOT NULL,"
+            " item_id bigint NOT NULL REFERENCES items (id) ON DELETE CASCADE,"
+            " source_id bigint NOT NULL, weight double precision NOT NULL,"
+            " PRIMARY KEY (term, day, item_id));"
+            " INSERT INTO old_postings SELECT term, day, item_id, source_id, weight"
+            "  FROM story_postings;"
+            " DROP TABLE story_postings;"
+            " ALTER TABLE old_postings RENAME TO story_postings;"
+            " CREATE INDEX story_postings_by_item ON story_postings (item_id);"
+        )
+        version = schema.MIGRATIONS.index(schema._apply_v8)
+        conn.execute("UPDATE schema_version SET version = %s", (version,))
+
+
+def test_an_older_database_gets_its_story_index_keyed_by_day_on_open(pg_url: str) -> None:
+    with open_store(pg_url) as store:
+        add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0]])
+        refresh_topic(store, Settings(), now=LATER)
+    rows = _postings(pg_url)
+    assert _story_index_key(pg_url) == ["day", "term", "item_id"] and rows
+    _rewind_to_the_term_ordered_index(pg_url)
+    assert _story_index_key(pg_url) == ["term", "day", "item_id"]
+    with open_store(pg_url) as store:
+        assert _story_index_key(pg_url) == ["day", "term", "item_id"]
+        assert _postings(pg_url) == rows
+        assert store.integrity_check() == "ok"
+        # The index still finds the stored report for a new one.
+        add_feed_items(store, "https://gt.example/feed", [WASHINGTON[1]])
+        refresh_topic(store, Settings(), now=LATER)
+        assert [sorted(i.identity for i in s.items) for s in store.get_stories()] == [
+            ["gt-1", "reuters-1"]
+        ]
+    assert set(rows) < set(_postings(pg_url))
+
+
+def _group_news_a_day_at_a_time(store: Store, first: date, last: date) -> list[list[str]]:
+    """The tuned sources' real news of these days, written and grouped a day at a time (each
+    source's items of the day in one write, a refresh after each day) as the daemon would;
+    the stories it makes, as their items' identities."""
+    sources = sorted(set(splits()["story_sources"]["tuned"]))
+    news = [
+        n for n in corpus_news() if n.path in sources and n.date and first <= n.date.date() <= last
+    ]
+    by_day: dict[date, dict[str, list[ItemWrite]]] = {}
+    for number, found in enumerate(news):
+        title, _, rest = found.text.partition("\n")
+        write = ItemWrite(str(number), title, None, None, found.date, None, None, rest, str(number))
+        assert found.date is not None
+        by_day.setdefault(found.date.date(), {}).setdefault(found.path, []).append(write)
+    feeds = {path: store.add_feed(f"http://corpus.invalid/{path}").id for path in sources}
+    later = datetime(2026, 11, 1, tzinfo=UTC)
+    for day in sorted(by_day):
+        for path, writes in by_day[day].items():
+            store.write_items(feeds[path], writes, now=later)
+        refresh_topic(store, Settings(), now=later)
+    return sorted(sorted(i.identity for i in s.items) for s in store.get_stories(min_sources=1))
+
+
+@needs_corpus
+def test_both_backends_group_the_same_real_news_into_the_same_stories(
+    db_path: Path, pg_url: str
+) -> None:
+    first, last = date(2026, 2, 12), date(2026, 2, 18)  # the Munich conference week, 277 items
+    with SQLiteStore(db_path) as lite:
+        expected = _group_news_a_day_at_a_time(lite, first, last)
+    with open_store(pg_url) as pg:
+        found = _group_news_a_day_at_a_time(pg, first, last)
+    assert sum(len(story) > 1 for story in expected) >= 10
+    assert found == expected

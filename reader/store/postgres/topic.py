@@ -1,7 +1,7 @@
 """Topic data: relevance scores and their queues, the story index, stories, and texts.
 
-The same contract as the SQLite store's (`reader/store/sqlite/topic.py`); a batch's key terms
-travel as arrays and are joined against the index in one statement.
+The same contract and the same story index as the SQLite store's
+(`reader/store/sqlite/topic.py`): postings keyed by day, term and item, read by day range.
 """
 
 from __future__ import annotations
@@ -129,29 +129,62 @@ class TopicMixin(ItemsMixin):
     ) -> list[StoryCandidate]:
         if not keys:
             return []
-        leads, sources, days, terms, weights = (list(column) for column in zip(*keys, strict=True))
-        sql = """
-            SELECT c.lead, c.item_id, i.source_id, c.day, c.similarity, i.story_id
-            FROM (
-                SELECT b.lead, p.item_id, p.day, sum(b.weight * p.weight) AS similarity
-                FROM unnest(%s::bigint[], %s::bigint[], %s::integer[], %s::text[],
-                            %s::double precision[]) AS b (lead, source, day, term, weight)
-                JOIN story_postings p
-                    ON p.term = b.term AND p.day BETWEEN b.day - %s AND b.day + %s
-                WHERE p.source_id <> b.source
-                GROUP BY b.lead, p.item_id, p.day
-                HAVING sum(b.weight * p.weight) >= %s
-            ) c JOIN items i ON i.id = c.item_id
-        """
-        params = (leads, sources, days, terms, weights, story_days, story_days, floor)
-        rows = self._db.read(lambda conn: conn.execute(sql, params).fetchall())
+        # As in SQLite: the index is read by day range (its first key), for the batch's terms
+        # only, one range per cluster of the batch's days, and the dot products are summed
+        # here as the rows come (a join summing them on the server probed the index once per
+        # key, all over it). Rows come in index order, as SQLite's do, so both backends sum
+        # and list candidates in one order and group alike.
+        terms = sorted({key[3] for key in keys})
+        ranges = _day_ranges(sorted({key[2] for key in keys}), story_days)
+        sql = (
+            "SELECT p.term, p.item_id, p.source_id, p.day, p.weight FROM story_postings p"
+            " WHERE p.day BETWEEN %s AND %s AND p.term = ANY(%s::text[])"
+            " ORDER BY p.day, p.term, p.item_id"
+        )
+
+        def read(conn: psycopg.Connection) -> list[list[tuple[str, int, int, int, float]]]:
+            return [
+                conn.execute(sql, (first - story_days, last + story_days, terms)).fetchall()
+                for first, last in ranges
+            ]
+
+        postings: dict[str, list[tuple[int, int, int, float]]] = {}
+        seen: dict[int, tuple[int, int]] = {}
+        for rows in self._db.read(read):
+            for term, item, source, day, weight in rows:
+                postings.setdefault(term, []).append((item, source, day, weight))
+                seen[item] = (source, day)
+        # Reports of the item's own source are not candidates: a feed's boilerplate must not
+        # make its items one story.
+        sums: dict[int, dict[int, float]] = {}
+        for lead, lead_source, lead_day, term, lead_weight in keys:
+            found = postings.get(term)
+            if not found:
+                continue
+            similar = sums.setdefault(lead, {})
+            low, high = lead_day - story_days, lead_day + story_days
+            for item, source, day, weight in found:
+                if source != lead_source and low <= day <= high:
+                    similar[item] = similar.get(item, 0.0) + lead_weight * weight
+        passed = [
+            (lead, item, value)
+            for lead, similar in sums.items()
+            for item, value in similar.items()
+            if value >= floor
+        ]
+        stories = self._story_ids(sorted({item for _, item, _ in passed}))
         return [
-            StoryCandidate(
-                int(r[0]), int(r[1]), int(r[2]), int(r[3]), float(r[4]),
-                None if r[5] is None else int(r[5]),
-            )
-            for r in rows
-        ]  # fmt: skip
+            StoryCandidate(lead, item, *seen[item], value, stories.get(item))
+            for lead, item, value in passed
+        ]
+
+    def _story_ids(self, item_ids: Sequence[int]) -> dict[int, int]:
+        """The story of each of these items that is in one."""
+        if not item_ids:
+            return {}
+        sql = "SELECT id, story_id FROM items WHERE id = ANY(%s) AND story_id IS NOT NULL"
+        rows = self._db.read(lambda conn: conn.execute(sql, (list(item_ids),)).fetchall())
+        return {int(item): int(story) for item, story in rows}
 
     def story_centroids(self, story_ids: Sequence[int]) -> dict[int, StoryCentroid]:
         sql = "SELECT id, centroid FROM stories WHERE id = ANY(%s) AND centroid IS NOT NULL"
@@ -168,56 +201,7 @@ class TopicMixin(ItemsMixin):
         return counts.pop("", 0), counts
 
     def apply_story_changes(self, changes: StoryChanges) -> dict[int, int]:
-        def work(conn: psycopg.Connection) -> dict[int, int]:
-            with conn.cursor() as cursor:
-                for kept, merged in changes.merges:
-                    cursor.execute(
-                        "UPDATE items SET story_id = %s WHERE story_id = %s", (kept, merged)
-                    )
-                    cursor.execute("DELETE FROM stories WHERE id = %s", (merged,))
-                if changes.joins:
-                    cursor.executemany(
-                        "UPDATE items SET story_id = %s WHERE id = %s",
-                        [(s, i) for i, s in changes.joins],
-                    )
-                if changes.centroids:
-                    cursor.executemany(
-                        "UPDATE stories SET centroid = %s WHERE id = %s",
-                        [(_centroid_to_db(c), s) for s, c in changes.centroids],
-                    )
-                created: dict[int, int] = {}
-                for position, (title, item_ids, centroid) in enumerate(changes.new_stories):
-                    row = cursor.execute(
-                        "INSERT INTO stories (title, centroid) VALUES (%s, %s) RETURNING id",
-                        (title, _centroid_to_db(centroid)),
-                    ).fetchone()
-                    assert row is not None
-                    created[position] = int(row[0])
-                    cursor.execute(
-                        "UPDATE items SET story_id = %s WHERE id = ANY(%s)",
-                        (row[0], list(item_ids)),
-                    )
-                if changes.postings:
-                    cursor.executemany(
-                        "INSERT INTO story_postings (item_id, source_id, day, term, weight)"
-                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (term, day, item_id)"
-                        " DO UPDATE SET weight = excluded.weight",
-                        changes.postings,
-                    )
-                if changes.grouped:
-                    # The empty term's row counts the items (no lead term is empty).
-                    cursor.executemany(
-                        "INSERT INTO story_terms (term, items) VALUES (%s, %s)"
-                        " ON CONFLICT (term) DO UPDATE"
-                        " SET items = story_terms.items + excluded.items",
-                        [("", len(changes.grouped)), *sorted(changes.terms)],
-                    )
-                cursor.execute(
-                    "UPDATE items SET grouped = true WHERE id = ANY(%s)", (list(changes.grouped),)
-                )
-            return created
-
-        return self._db.write(work)
+        return self._db.write(lambda conn: _apply_story_changes(conn, changes))
 
     def reset_stories(self) -> int:
         def work(conn: psycopg.Connection) -> int:
@@ -262,6 +246,106 @@ class TopicMixin(ItemsMixin):
             items = self.get_items(ItemFilter(story_id=int(story_id)), sort=SortOrder.RELEVANCE)
             stories.append(Story(id=int(story_id), title=str(title), items=tuple(items)))
         return stories
+
+
+def _apply_story_changes(conn: psycopg.Connection, changes: StoryChanges) -> dict[int, int]:
+    """Write one grouping batch; return the ids given to `changes.new_stories`, by position.
+
+    Rows travel as arrays, one statement per table: a batch of 1,000 items writes about
+    60,000 postings, and a statement per row (even pipelined) cost seconds.
+    """
+    for kept, merged in changes.merges:
+        conn.execute("UPDATE items SET story_id = %s WHERE story_id = %s", (kept, merged))
+        conn.execute("DELETE FROM stories WHERE id = %s", (merged,))
+    created: dict[int, int] = {}
+    if changes.new_stories:
+        # Ids drawn first, in order, so each new story's items are set with the rest.
+        ids = sorted(
+            int(r[0])
+            for r in conn.execute(
+                "SELECT nextval(pg_get_serial_sequence('stories', 'id'))"
+                " FROM generate_series(1, %s)",
+                (len(changes.new_stories),),
+            )
+        )
+        created = dict(enumerate(ids))
+        conn.execute(
+            "INSERT INTO stories (id, title, centroid)"
+            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])",
+            (
+                ids,
+                [title for title, _, _ in changes.new_stories],
+                [_centroid_to_db(centroid) for _, _, centroid in changes.new_stories],
+            ),
+        )
+    centroids = {story: _centroid_to_db(c) for story, c in changes.centroids}
+    if centroids:
+        conn.execute(
+            "UPDATE stories SET centroid = v.centroid FROM unnest(%s::bigint[], %s::text[])"
+            " AS v (story, centroid) WHERE stories.id = v.story",
+            (list(centroids), list(centroids.values())),
+        )
+    if changes.postings:
+        # In index order (day, term, item): new reports' days are the last few, so the index
+        # is written in a few adjacent pages. A posting given twice keeps the last.
+        postings = {(day, term, item): (source, weight)
+                    for item, source, day, term, weight in changes.postings}  # fmt: skip
+        keys = sorted(postings)
+        conn.execute(
+            "INSERT INTO story_postings (day, term, item_id, source_id, weight)"
+            " SELECT * FROM unnest(%s::integer[], %s::text[], %s::bigint[], %s::bigint[],"
+            " %s::double precision[])"
+            " ON CONFLICT (day, term, item_id)"
+            " DO UPDATE SET source_id = excluded.source_id, weight = excluded.weight",
+            (
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                [postings[k][0] for k in keys],
+                [postings[k][1] for k in keys],
+            ),
+        )
+    if changes.grouped:
+        # The empty term's row counts the items (no lead term is empty).
+        counts = {"": len(changes.grouped)}
+        for term, items in changes.terms:
+            counts[term] = counts.get(term, 0) + items
+        terms = sorted(counts)
+        conn.execute(
+            "INSERT INTO story_terms (term, items)"
+            " SELECT * FROM unnest(%s::text[], %s::bigint[])"
+            " ON CONFLICT (term) DO UPDATE SET items = story_terms.items + excluded.items",
+            (terms, [counts[t] for t in terms]),
+        )
+    # Each item row is written once, its story and its leaving the queue together (a row
+    # version costs an entry in every index of items), and not at all when neither changes
+    # (a full regroup's walk leaves rows grouped already). An item set twice keeps the last
+    # story, as statements in order would.
+    story_of: dict[int, int | None] = dict.fromkeys(changes.grouped)
+    story_of.update(changes.joins)
+    for position, (_, item_ids, _) in enumerate(changes.new_stories):
+        story_of.update(dict.fromkeys(item_ids, created[position]))
+    if story_of:
+        conn.execute(
+            "UPDATE items SET story_id = coalesce(v.story, items.story_id), grouped = true"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS v (item, story)"
+            " WHERE items.id = v.item AND (NOT items.grouped"
+            " OR (v.story IS NOT NULL AND v.story IS DISTINCT FROM items.story_id))",
+            (list(story_of), list(story_of.values())),
+        )
+    return created
+
+
+def _day_ranges(days: Sequence[int], story_days: int) -> list[tuple[int, int]]:
+    """Sorted days as (first, last) runs, as SQLite's store reads them: a gap wider than two
+    story windows starts a new run (the windows between hold nothing the batch can reach)."""
+    ranges: list[tuple[int, int]] = []
+    for day in days:
+        if ranges and day - ranges[-1][1] <= 2 * story_days + 1:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
 
 
 def _centroid_to_db(centroid: StoryCentroid) -> str:
