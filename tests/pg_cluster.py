@@ -3,7 +3,8 @@
 `initdb` refuses to run as root, so as root the cluster belongs to the ``postgres`` user (made
 by Debian's package) and its commands run through ``runuser``. The server listens on one free
 loopback port and a socket in its own folder, trusts local connections, and is removed with
-its folder by `destroy`.
+its folder by `destroy`. A cluster made in a folder of your own (`root`) is used again when
+that folder already holds one, so benchmarks can keep built databases between runs.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class PostgresCluster:
         # Tests need no durability; benchmarks keep fsync (commits as SQLite's WAL NORMAL).
         self.durable = durable
         self.user = self._owner.pw_name if self._as_postgres else pwd.getpwuid(os.getuid()).pw_name
-        self._initdb()
+        if not (self.data / "PG_VERSION").is_file():
+            self._initdb()
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = list(args)
@@ -87,6 +89,7 @@ class PostgresCluster:
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
     def _initdb(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self._as_postgres:
             for path in (self.root, self.socket_dir):
