@@ -42,6 +42,7 @@ bench-postgres: $(STAMP)
 	$(BIN)/python -m bench.pg_fleet --feeds 10000 --items 10 --hosts 25 --daemons 1 2 4
 	$(BIN)/python -m bench.pg_fleet --feeds 10000 --items 10 --hosts 25 --kill
 	$(BIN)/python -m bench.pg_compare --rounds 3
+	$(BIN)/python -m bench.pg_topic_bench --sizes 1000,10000,100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -252,7 +252,7 @@ def _apply_story_changes(conn: psycopg.Connection, changes: StoryChanges) -> dic
     """Write one grouping batch; return the ids given to `changes.new_stories`, by position.
 
     Rows travel as arrays, one statement per table: a batch of 1,000 items writes about
-    60,000 postings, and a statement per row (even pipelined) cost seconds.
+    20,000 postings, and a statement per row (even pipelined) cost seconds.
     """
     for kept, merged in changes.merges:
         conn.execute("UPDATE items SET story_id = %s WHERE story_id = %s", (kept, merged))
