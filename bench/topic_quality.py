@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import random
 import statistics
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.topic_data import (
@@ -44,6 +45,7 @@ from reader.config import Settings, TopicSettings
 from reader.models import ItemWrite
 from reader.store import SQLiteStore
 from reader.topic import TopicModel, group_stories, refresh_topic
+from reader.topic.stories import day_of
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = PROJECT / "tests" / "data" / "topic"
@@ -212,26 +214,67 @@ def storyline_topics(part: str) -> list[TopicResult]:
     return results
 
 
-def news_stories(part: str, story_days: int = 7) -> tuple[float, float, int, int]:
-    """Same-story pair quality on the real news of one split's sources."""
-    sources = set(splits()["story_sources"][part])
-    items = [item for item in corpus_news() if item.path in sources]
-    source_ids = {path: n for n, path in enumerate(sorted(sources))}
-    groups = group_stories(
-        [(n, source_ids[item.path], item.date, item.text) for n, item in enumerate(items)],
-        story_days=story_days,
-    )
-    return news_pair_quality([[items[n].key for n in ids] for _, ids in groups], items)
+def _arrival(items: Sequence[NewsItem], order: str | int) -> list[int]:
+    """Positions of `items` in an order of arrival: "corpus" (by day, then corpus position),
+    "time" (by date and time, then corpus position: the order a store groups a day in), or a
+    seed (by day, then shuffled within the day)."""
+    latest = max((i.date for i in items if i.date is not None), default=None)
+    days = [day_of(i.date or latest) if (i.date or latest) else 0 for i in items]
+    if order == "corpus":
+        return sorted(range(len(items)), key=lambda n: (days[n], n))
+    if order == "time":
+        never = datetime.max.replace(tzinfo=UTC)
+        return sorted(range(len(items)), key=lambda n: (items[n].date or never, n))
+    shuffle = random.Random(order)
+    ranks = {n: shuffle.random() for n in range(len(items))}
+    return sorted(range(len(items)), key=lambda n: (days[n], ranks[n]))
 
 
-def stored_news_stories(part: str) -> tuple[float, float, int, int]:
-    """Same-story pair quality on the real news of one split's sources as a store groups it:
-    written into a real SQLite store a day at a time (each source's items of the day in one
-    write), the topic refreshed after each day, as the daemon would."""
+def split_news(part: str) -> tuple[list[NewsItem], dict[str, int]]:
+    """The real news of one split's story sources, and an id for each source."""
     sources = sorted(set(splits()["story_sources"][part]))
     items = [item for item in corpus_news() if item.path in sources]
+    return items, {path: n for n, path in enumerate(sources)}
+
+
+def news_stories(
+    part: str, story_days: int = 7, order: str | int = "corpus"
+) -> tuple[float, float, int, int]:
+    """Same-story pair quality on the real news of one split's sources, grouped in memory in
+    one pass; `order` is the order of arrival within a day (see `_arrival`)."""
+    items, source_ids = split_news(part)
+    arrival = _arrival(items, order)
+    # group_stories places the items of a day by id: the id is the position of arrival.
+    groups = group_stories(
+        [
+            (rank, source_ids[items[n].path], items[n].date, items[n].text)
+            for rank, n in enumerate(arrival)
+        ],
+        story_days=story_days,
+    )
+    return news_pair_quality([[items[arrival[r]].key for r in ids] for _, ids in groups], items)
+
+
+def stored_news_stories(
+    part: str, *, hours: int = 24, order: str | int = "time"
+) -> tuple[float, float, int, int]:
+    """Same-story pair quality on the real news of one split's sources as a store groups it:
+    written into a real SQLite store (each source's new items in one write) and the topic
+    refreshed every `hours` (24: a day at a time), as the daemon does after each update.
+
+    `order` "time" keeps the items' own times; a seed moves each item to a random second of
+    its day (the day stays), so the store meets a day's items in another order."""
+    items, _ = split_news(part)
     now = datetime(2026, 11, 1, tzinfo=UTC)  # after every dated item: undated ones come last
-    by_day: dict[datetime, dict[str, list[ItemWrite]]] = {}
+    dates = [item.date or now for item in items]
+    if order != "time":
+        shuffle = random.Random(order)
+        dates = [
+            d.replace(hour=0, minute=0, second=0, microsecond=0)
+            + timedelta(seconds=shuffle.randrange(86_400))
+            for d in dates
+        ]
+    by_time: dict[datetime, dict[str, list[ItemWrite]]] = {}
     for n, item in enumerate(items):
         title, _, rest = item.text.partition("\n")
         write = ItemWrite(
@@ -239,23 +282,76 @@ def stored_news_stories(part: str) -> tuple[float, float, int, int]:
             title=title,
             link=f"http://corpus.invalid/{n}",
             author=None,
-            published=item.date,
+            published=dates[n] if item.date is not None or order != "time" else None,
             updated=None,
             content_html=None,
             text=rest,
             content_hash=str(n),
         )
-        day = (item.date or now).replace(hour=0, minute=0, second=0, microsecond=0)
-        by_day.setdefault(day, {}).setdefault(item.path, []).append(write)
+        start = dates[n].replace(minute=0, second=0, microsecond=0)
+        start -= timedelta(hours=start.hour % hours) if hours < 24 else timedelta(hours=start.hour)
+        by_time.setdefault(start, {}).setdefault(item.path, []).append(write)
     with tempfile.TemporaryDirectory() as folder, SQLiteStore(Path(folder) / "news.db") as store:
-        feeds = {path: store.add_feed(f"http://corpus.invalid/{path}").id for path in sources}
-        for day in sorted(by_day):
-            for path, writes in by_day[day].items():
+        paths = sorted({item.path for item in items})
+        feeds = {path: store.add_feed(f"http://corpus.invalid/{path}").id for path in paths}
+        for start in sorted(by_time):
+            for path, writes in by_time[start].items():
                 store.write_items(feeds[path], writes, now=now)
             refresh_topic(store, Settings(), now=now)
         stories = store.get_stories(min_sources=1)
         groups = [[items[int(i.identity)].key for i in story.items] for story in stories]
     return news_pair_quality(groups, items)
+
+
+ARRIVAL_ORDERS = 8
+"""Seeded orders of arrival within each day that the stories' spread is measured over."""
+
+
+def _spread(figures: Sequence[tuple[float, float, int, int]]) -> str:
+    parts = []
+    for name, values in (
+        ("precision", [f[0] for f in figures]),
+        ("recall", [f[1] for f in figures]),
+    ):
+        values.sort()
+        median = statistics.median(values)
+        parts.append(f"{name} {values[0]:.3f}-{values[-1]:.3f} (median {median:.3f})")
+    return ", ".join(parts)
+
+
+def print_stories(part: str) -> None:
+    """The stories' figures of one split: in memory and through a store, and how they move
+    with the order in which a day's items arrive and with how often the store groups."""
+    precision, recall, truth, scored = news_stories(part)
+    print(
+        f"  stories, real news: pair precision {precision:.3f}, recall {recall:.3f}"
+        f" ({truth} true cross-source pairs, {scored} predicted pairs scored)"
+    )
+    precision, recall, _, scored = news_stories(part, order="time")
+    print(
+        f"  the same, a day's items in the order a store takes them (by time): pair precision"
+        f" {precision:.3f}, recall {recall:.3f} ({scored} predicted pairs scored)"
+    )
+    precision, recall, _, scored = stored_news_stories(part)
+    print(
+        f"  the same, grouped by a store a day at a time: pair precision {precision:.3f},"
+        f" recall {recall:.3f} ({scored} predicted pairs scored)"
+    )
+    for hours in (6, 1):
+        precision, recall, _, scored = stored_news_stories(part, hours=hours)
+        print(
+            f"  the same, grouped by a store every {hours} h: pair precision {precision:.3f},"
+            f" recall {recall:.3f} ({scored} predicted pairs scored)"
+        )
+    seeds = range(ARRIVAL_ORDERS)
+    print(
+        f"  over {ARRIVAL_ORDERS} orders of arrival within each day, in memory in one pass:"
+        f" {_spread([news_stories(part, order=seed) for seed in seeds])}"
+    )
+    print(
+        f"  the same, by a store a day at a time:"
+        f" {_spread([stored_news_stories(part, order=seed) for seed in seeds])}"
+    )
 
 
 def _row(result: TopicResult) -> str:
@@ -295,16 +391,7 @@ def main() -> None:
             f" {mean(r.baseline.p20 for r in rows):.2f}  {mean(r.ours.p_r for r in rows):.2f}"
             f" {mean(r.baseline.p_r for r in rows):.2f}"
         )
-        precision, recall, truth, scored = news_stories(part)
-        print(
-            f"  stories, real news: pair precision {precision:.3f}, recall {recall:.3f}"
-            f" ({truth} true cross-source pairs, {scored} predicted pairs scored)"
-        )
-        precision, recall, truth, scored = stored_news_stories(part)
-        print(
-            f"  the same, grouped by a store a day at a time: pair precision {precision:.3f},"
-            f" recall {recall:.3f} ({scored} predicted pairs scored)"
-        )
+        print_stories(part)
     inputs, truth = story_inputs(load_labeled(), load_seeds(), seed_story_labels())
     precision, recall = pair_quality(group_stories(inputs, story_days=7), truth)
     print(
