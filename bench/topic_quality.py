@@ -218,8 +218,9 @@ def _arrival(items: Sequence[NewsItem], order: str | int) -> list[int]:
     """Positions of `items` in an order of arrival: "corpus" (by day, then corpus position),
     "time" (by date and time, then corpus position: the order a store groups a day in), or a
     seed (by day, then shuffled within the day)."""
-    latest = max((i.date for i in items if i.date is not None), default=None)
-    days = [day_of(i.date or latest) if (i.date or latest) else 0 for i in items]
+    # Undated items are placed on the latest date given, as group_stories places them.
+    latest = max((i.date for i in items if i.date is not None), default=datetime.now(UTC))
+    days = [day_of(i.date or latest) for i in items]
     if order == "corpus":
         return sorted(range(len(items)), key=lambda n: (days[n], n))
     if order == "time":

@@ -513,14 +513,21 @@ def test_labeled_story_pairs_meet_quality_floors() -> None:
 
 @needs_corpus
 @pytest.mark.parametrize(
-    ("part", "precision_floor", "recall_floor"),
-    # Measured 0.969 and 0.900 (tuned sources), 0.962 and 0.922 (held out): bench/topic_quality.py.
-    [("tuned", 0.95, 0.88), ("held_out", 0.9, 0.7)],
+    ("part", "order", "precision_floor", "recall_floor"),
+    # Measured (bench/topic_quality.py): tuned 0.969 and 0.900 in corpus order, 0.947 and 0.886
+    # by time (the order a store takes a day's items in); held out 0.962 and 0.922. The order
+    # of arrival moves these a lot (docs/topic.md), so a floor that fails may be an order that
+    # changed as much as a rule.
+    [
+        ("tuned", "corpus", 0.95, 0.88),
+        ("tuned", "time", 0.93, 0.87),
+        ("held_out", "corpus", 0.9, 0.7),
+    ],
 )
 def test_same_story_pairs_across_sources_in_real_news_meet_floors(
-    part: str, precision_floor: float, recall_floor: float
+    part: str, order: str, precision_floor: float, recall_floor: float
 ) -> None:
-    precision, recall, truth, _ = news_stories(part)
+    precision, recall, truth, _ = news_stories(part, order=order)
     assert truth > 100
     assert precision >= precision_floor
     assert recall >= recall_floor
