@@ -24,7 +24,6 @@ WORD_LIMIT = 400
 bodies can be whole books; this bounds the cost of an item."""
 
 _WORD = re.compile(r"[^\W_]{2,}")
-_POSSESSIVE = re.compile(r"['’]s\b")
 _CHARS_PER_WORD = 12
 """Characters read per word wanted: enough for news prose, so a huge body is never folded whole."""
 
@@ -71,7 +70,9 @@ _STOP = {
 # fmt: on
 
 
-_FOLDED: dict[int, str] = {}
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+_FOLDED: dict[str, str] = {}
 """Each non-ASCII character met so far, folded (filled as texts come: a few hundred entries)."""
 
 
@@ -80,18 +81,24 @@ def _fold_char(char: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _folded(char: str) -> str:
+    folded = _FOLDED.get(char)
+    if folded is None:
+        folded = _FOLDED[char] = _fold_char(char)
+    return folded
+
+
 def fold(text: str) -> str:
     """Lower case with accents removed: "Zürich" -> "zurich", "Macron’s" -> "macron’s"."""
     lowered = text.lower()
     if lowered.isascii():
         return lowered
-    for char in set(lowered):
-        if ord(char) > 127:
-            folded = _FOLDED.get(ord(char))
-            if folded is None:
-                folded = _FOLDED[ord(char)] = _fold_char(char)
-            if folded != char:  # most are not (quotes, dashes, other scripts)
-                lowered = lowered.replace(char, folded)
+    # Each distinct non-ASCII character once (found by a regular expression, in C). A folded
+    # character is fully decomposed, so it folds to itself: the order of replacing is free.
+    for char in set(_NON_ASCII.findall(lowered)):
+        folded = _folded(char)
+        if folded != char:  # most are not (quotes, dashes, other scripts)
+            lowered = lowered.replace(char, folded)
     return lowered
 
 
@@ -109,28 +116,61 @@ _DETECT = {
 """Stop words unique to each language, for telling languages apart."""
 
 
-_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
-"""Every ASCII character that is not a letter or digit (what `_WORD` splits on), as a space."""
+def _byte_table(*, lower: bool) -> bytes:
+    """Bytes to bytes: ASCII letters and digits kept (upper case lowered if `lower`), every
+    other byte a space (what `_WORD` splits on)."""
+    table = bytearray(b" " * 256)
+    for byte in b"abcdefghijklmnopqrstuvwxyz0123456789":
+        table[byte] = byte
+    for byte in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        table[byte] = byte + 32 if lower else byte
+    return bytes(table)
 
-_QUOTES_AND_DASHES = ("\u2019", "\u2018", "\u201c", "\u201d", "\u2014", "\u2013")
-"""The non-ASCII characters most news text has besides letters: none is a word character."""
+
+_LOWERED_WORD_BYTES = _byte_table(lower=True)
+_WORD_BYTES = _byte_table(lower=False)
+
+_PLAIN: dict[str, str | None] = {}
+"""Each non-ASCII character met so far, as plain ASCII for splitting: folded, with what is no
+letter or digit as spaces; None when the fold keeps a letter or digit outside ASCII."""
+
+
+def _plain(char: str) -> str | None:
+    if char not in _PLAIN:
+        folded = _folded(char)
+        if any(c.isalnum() and not c.isascii() for c in folded):
+            _PLAIN[char] = None
+        else:
+            _PLAIN[char] = "".join(c if c.isascii() else " " for c in folded)
+    return _PLAIN[char]
 
 
 def words(text: str, limit: int = WORD_LIMIT) -> list[str]:
-    """The text's folded words in order (stop words included), at most `limit` of them."""
+    """The text's folded words in order (stop words included), at most `limit` of them.
+
+    The same words as `_WORD.findall(fold(text))` (possessives need no removing: once its
+    apostrophe splits it off, the "s" is a word of one letter, and those are left out), by the
+    fastest route a text allows: most news is ASCII once its quotes and dashes (no word
+    characters) are spaces, and is split as bytes through a table, in C. A letter that stays
+    outside ASCII once folded (ß, other scripts) takes the regular expression.
+    tests/test_text.py checks this against the plain definition on every text of the corpus.
+    """
     head = text if len(text) <= limit * _CHARS_PER_WORD else text[: limit * _CHARS_PER_WORD]
-    folded = _POSSESSIVE.sub("", fold(head))
-    # The same words as `_WORD.findall`, a third faster for text that is ASCII once its curly
-    # quotes and dashes are spaces (nine news items in ten): a table and a split instead of
-    # the regular expression (tests/test_text.py checks both ways agree on the corpus).
-    plain = folded
-    if not plain.isascii():
-        for mark in _QUOTES_AND_DASHES:
-            if mark in plain:
-                plain = plain.replace(mark, " ")
-        if not plain.isascii():
-            return _WORD.findall(folded)[:limit]
-    return [word for word in plain.translate(_ASCII_SEPARATORS).split() if len(word) > 1][:limit]
+    if head.isascii():
+        found = head.encode("ascii").translate(_LOWERED_WORD_BYTES).decode("ascii").split()
+    else:
+        plain = lowered = head.lower()
+        exact = False
+        for char in set(_NON_ASCII.findall(lowered)):
+            replacement = _plain(char)
+            if replacement is None:
+                exact = True
+                break
+            plain = plain.replace(char, replacement)
+        if exact:
+            return _WORD.findall(fold(head))[:limit]
+        found = plain.encode("ascii").translate(_WORD_BYTES).decode("ascii").split()
+    return [word for word in found if len(word) > 1][:limit]
 
 
 def terms_of(sequence: Sequence[str], *, pairs: bool = True) -> list[str]:
