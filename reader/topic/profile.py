@@ -195,6 +195,11 @@ class TopicModel:
             raise ValueError("topic model: half_point must be positive")
         self.fingerprint = fingerprint
         self._weights = {t: w for t, w in weights.items() if t not in exclude}
+        self._profile_terms = self._weights.keys()
+        self._vocabulary = frozenset(
+            word for term in (*self._weights, *exclude) for word in term.split(" ")
+        )
+        """Every word of a profile or exclude term: a text using none of them scores 0."""
         self._idf = idf
         self._exclude = tuple(dict.fromkeys(exclude))
         self._half_point = half_point
@@ -317,8 +322,11 @@ class TopicModel:
 
     def _raw_counts(self, counts: Counter[str]) -> tuple[float, list[tuple[float, str]]]:
         """`_raw` of `unit_vector(counts)` in one pass, without building the vector (this is
-        the scoring loop: most terms occur once, and most are not in the profile)."""
+        the scoring loop: most terms occur once, and most are not in the profile). A text
+        sharing no term with the profile is done after one set test, in C."""
         table, unseen, weights = self._idf.table, self._idf.unseen, self._weights
+        if self._profile_terms.isdisjoint(counts):
+            return 0.0, []
         norm = 0.0
         parts: list[tuple[float, str]] = []
         for term, n in counts.items():
@@ -341,11 +349,19 @@ class TopicModel:
         Exclude terms found in a text are listed with a leading ``-``.
         """
         results: list[tuple[float, tuple[str, ...]]] = []
+        half_point, exclude = self._half_point, self._exclude
         for text in texts:
-            counts = _counts(text)
+            found = words(text)
+            if self._vocabulary.isdisjoint(found):  # no profile or exclude term can be there
+                results.append((0.0, ()))
+                continue
+            counts = Counter(terms_of(found))
             raw, parts = self._raw_counts(counts)
-            value = raw / (raw + self._half_point) if raw > 0 else 0.0
-            excluded = [t for t in self._exclude if t in counts]
+            if not parts and not exclude:  # nothing matched: most of a store
+                results.append((0.0, ()))
+                continue
+            value = raw / (raw + half_point) if raw > 0 else 0.0
+            excluded = [t for t in exclude if t in counts]
             value *= EXCLUDE_FACTOR ** len(excluded)
             why = _why(parts) + tuple(f"-{t}" for t in excluded)
             results.append((min(max(value, 0.0), 1.0), why))
