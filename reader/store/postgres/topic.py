@@ -38,14 +38,21 @@ seen (not its sort date, which places an undated item among its feed's backlog).
 
 class TopicMixin(ItemsMixin):
     def set_scores(self, scores: Mapping[int, tuple[float, Sequence[str]]]) -> None:
-        rows = [(float(s), text_list(list(t)), int(i)) for i, (s, t) in scores.items()]
+        rows = [
+            {"score": float(s), "terms": text_list(list(t)), "id": int(i)}
+            for i, (s, t) in scores.items()
+        ]
 
         def work(conn: psycopg.Connection) -> None:
             with conn.cursor() as cursor:
                 cursor.executemany(
                     # A rule's score change (score_adjust) is added again to every fresh score.
-                    "UPDATE items SET score = greatest(0.0, least(1.0, %s + score_adjust)),"
-                    " score_terms = %s WHERE id = %s",
+                    # A row whose score and terms stay is not written (no dead row version).
+                    "UPDATE items SET score = greatest(0.0, least(1.0, %(score)s + score_adjust)),"
+                    " score_terms = %(terms)s WHERE id = %(id)s"
+                    " AND (score IS DISTINCT FROM"
+                    " greatest(0.0, least(1.0, %(score)s + score_adjust))"
+                    " OR score_terms IS DISTINCT FROM %(terms)s)",
                     rows,
                 )
 
