@@ -20,9 +20,11 @@ a process that only scores loads them instead of reading a sample of the store.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,6 +62,10 @@ before the first item); absent when no regroup is due."""
 
 SCORE_BATCH = 500
 """Items read, scored and written per transaction."""
+
+POOL_ITEMS = 20_000
+"""A re-scoring walk with this many items to go is scored in worker processes (one per CPU):
+below it, starting them (an interpreter each, about 0.3 s) would cost more than it saves."""
 
 GROUP_BATCH = 500
 """Items grouped per batch (one index look-up and one transaction each)."""
@@ -239,19 +245,45 @@ def _score_queue(store: Store, model: TopicModel, should_stop: Stop) -> tuple[in
     return scored, False
 
 
+_Batch = tuple[int, list[int]]
+"""A walk's batch: the position after it, and the ids of its texts."""
+
+
+def _rescore_batches(store: Store, after: int) -> Iterator[tuple[_Batch, list[str]]]:
+    """The walk's batches from `after` on, with their texts."""
+    while ids := store.item_ids_after(after, limit=SCORE_BATCH):
+        pairs = store.get_texts(ids=ids, max_chars=SAMPLE_CHARS)
+        yield (ids[-1], [item_id for item_id, _ in pairs]), [text for _, text in pairs]
+        after = ids[-1]
+
+
 def _rescore_walk(store: Store, model: TopicModel, should_stop: Stop) -> tuple[int, bool]:
-    """Go on with a due re-scoring walk; (how many, stopped before its end)."""
+    """Go on with a due re-scoring walk; (how many, stopped before its end).
+
+    A long walk (`POOL_ITEMS` or more to go) is scored in worker processes, one per CPU,
+    started for it: this process reads and writes meanwhile."""
     position = store.get_meta(RESCORE_KEY)
     if position is None:
         return 0, False
     after = int(position) if position.isdigit() else 0
     scored = 0
-    while ids := store.item_ids_after(after, limit=SCORE_BATCH):
-        scored += _score(store, model, ids)
-        after = ids[-1]
-        store.set_meta(RESCORE_KEY, str(after))
-        if should_stop():
-            return scored, True
+    with contextlib.ExitStack() as stack:
+        batches = _rescore_batches(store, after)
+        results: Iterator[tuple[_Batch, list[tuple[float, tuple[str, ...]]]]]
+        workers = os.cpu_count() or 1
+        if workers > 1 and len(store.item_ids_after(after, limit=POOL_ITEMS)) == POOL_ITEMS:
+            from reader.topic.pool import ScoringPool  # only long walks start processes
+
+            pool: ScoringPool[_Batch] = stack.enter_context(ScoringPool(model, workers))
+            results = pool.score(batches)
+        else:
+            results = ((ids, model.score(texts)) for ids, texts in batches)
+        for (last, ids), scores in results:
+            store.set_scores(dict(zip(ids, scores, strict=True)))
+            store.set_meta(RESCORE_KEY, str(last))
+            scored += len(ids)
+            if should_stop():
+                return scored, True
     store.set_meta(RESCORE_KEY, None)
     return scored, False
 

@@ -1,0 +1,156 @@
+"""Re-scoring a store after the profile changed: a long walk is scored in worker processes and
+ends exactly where the in-process walk ends (same scores, same terms), stops between batches
+and goes on where it stopped, survives its workers, and leaves no process behind; the store
+writes a score only where it changed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.topic_quality import load_seeds
+from reader.config import Settings, TopicSettings
+from reader.models import ItemWrite
+from reader.sources.seeds import import_seeds
+from reader.store import SQLiteStore
+from reader.store.base import Store
+from reader.topic import refresh as refresh_module
+from reader.topic import refresh_topic
+from reader.topic.pool import ScoringPool
+from reader.topic.refresh import RESCORE_KEY
+
+from .conftest import SEEDS_DIR
+
+NOW = datetime(2024, 7, 12, 12, 0, tzinfo=UTC)
+CHANGED = Settings(topic=TopicSettings(keywords=("Indo-Pacific",)))
+
+
+def paragraphs() -> list[str]:
+    """The seed articles' paragraphs: real news prose, on the topic and off it."""
+    found = [p for _, text in load_seeds() for p in text.split("\n\n") if len(p.split()) > 5]
+    assert len(found) > 20
+    return found
+
+
+def filled(path: Path) -> SQLiteStore:
+    """A store with the seeds and one item per seed paragraph, scored with the seeds' topic."""
+    store = SQLiteStore(path)
+    import_seeds(store, SEEDS_DIR, now=NOW)
+    feed = store.add_feed("https://a.example/feed")
+    items = [
+        ItemWrite(str(n), text[:60], None, None, NOW, None, None, text, str(n))
+        for n, text in enumerate(paragraphs())
+    ]
+    store.write_items(feed.id, items, now=NOW)
+    refresh_topic(store, Settings())
+    return store
+
+
+def scores(store: Store) -> list[tuple[int, float | None, tuple[str, ...]]]:
+    return [(i.id, i.score, i.score_terms) for i in store.get_items()]
+
+
+@pytest.fixture
+def pooled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, ...]]]:
+    """Every walk of more than a few items goes to the pool, in small batches; yields the
+    worker pids of each pool used."""
+    monkeypatch.setattr(refresh_module, "SCORE_BATCH", 3)
+    monkeypatch.setattr(refresh_module, "POOL_ITEMS", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    used: list[tuple[int, ...]] = []
+    score = ScoringPool.score
+
+    def spied(self: ScoringPool[object], batches: object) -> object:
+        used.append(self.worker_pids)
+        return score(self, batches)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScoringPool, "score", spied)
+    yield used
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_long_walk_scores_in_workers_exactly_as_in_process(
+    tmp_path: Path, pooled: list[tuple[int, ...]]
+) -> None:
+    expected_store = filled(tmp_path / "in-process.db")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(refresh_module, "POOL_ITEMS", 10**9)
+        in_process = refresh_topic(expected_store, CHANGED)
+    store = filled(tmp_path / "pooled.db")
+    assert scores(store) != scores(expected_store)  # the keyword changed the scores
+    report = refresh_topic(store, CHANGED)
+    assert report.rebuilt and report.scored == in_process.scored == store.count_items()
+    assert scores(store) == scores(expected_store)
+    assert store.get_meta(RESCORE_KEY) is None
+    assert pooled[-1] and all(len(pids) == 2 and all(map(gone, pids)) for pids in pooled)
+
+
+def test_a_stopped_pooled_walk_goes_on_where_it_stopped(
+    tmp_path: Path, pooled: list[tuple[int, ...]]
+) -> None:
+    expected_store = filled(tmp_path / "in-process.db")
+    refresh_topic(expected_store, CHANGED)
+    store = filled(tmp_path / "pooled.db")
+    asked = 0
+
+    def stop_at_second_ask() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked >= 2
+
+    first = refresh_topic(store, CHANGED, should_stop=stop_at_second_ask)
+    assert first.stopped and first.rescore_left and first.scored == 2 * 3
+    assert store.get_meta(RESCORE_KEY) == str(store.item_ids_after(0, limit=6)[-1])
+    assert all(gone(pid) for pid in pooled[-1])
+    rest = refresh_topic(store, CHANGED)
+    assert not rest.rebuilt and rest.scored == store.count_items() - 6 and not rest.stopped
+    assert scores(store) == scores(expected_store)
+
+
+def test_batches_of_a_worker_that_dies_are_scored_by_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected_store = filled(tmp_path / "in-process.db")
+    refresh_topic(expected_store, CHANGED)
+    store = filled(tmp_path / "pooled.db")
+    monkeypatch.setattr(refresh_module, "SCORE_BATCH", 3)
+    monkeypatch.setattr(refresh_module, "POOL_ITEMS", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    killed: list[int] = []
+    score = ScoringPool.score
+
+    def killing_one(self: ScoringPool[object], batches: object) -> object:
+        victim = self.worker_pids[0]
+        os.kill(victim, 9)
+        killed.append(victim)
+        return score(self, batches)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScoringPool, "score", killing_one)
+    report = refresh_topic(store, CHANGED)
+    assert killed and not report.stopped and report.scored == store.count_items()
+    assert scores(store) == scores(expected_store)
+
+
+def test_a_score_is_written_where_it_or_its_terms_changed(store: Store) -> None:
+    feed = store.add_feed("https://a.example/feed")
+    store.write_items(
+        feed.id, [ItemWrite(n, n, None, None, NOW, None, None, n, n) for n in "abc"], now=NOW
+    )
+    a, b, c = (i.id for i in sorted(store.get_items(), key=lambda i: i.title or ""))
+    store.set_scores({a: (0.5, ["nato"]), b: (0.0, [])})
+    store.set_scores({a: (0.5, ["japan"]), b: (0.0, []), c: (0.0, [])})
+    found = {i.id: (i.score, i.score_terms) for i in store.get_items()}
+    assert found == {a: (0.5, ("japan",)), b: (0.0, ()), c: (0.0, ())}
+    store.set_scores({a: (0.5, [])})
+    assert store.get_item(a).score_terms == ()
