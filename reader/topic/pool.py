@@ -2,9 +2,9 @@
 
 Each worker is a plain `python -m reader.topic.pool FD` process (as the parser's workers:
 nothing of the caller's main module or threads is re-run or forked), sent the model once, as
-JSON, then one batch of texts at a time over a socket pair; it answers with the batch's scores.
-Each worker holds one batch; the caller reads the next batch and writes the last one's scores
-while the workers score, so a long walk uses every core, and the batches come back in order.
+JSON, then batches of texts over a socket pair; it answers each with the batch's scores, in
+order. Each worker is handed a few batches ahead, so it scores while the caller reads the next
+batches and writes the last ones' scores: a long walk uses every core.
 A worker that fails (it died, it could not start) leaves the pool: what it held, and what is
 left, is scored in the caller's process, so a walk never fails for the pool's sake.
 """
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import socket
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,9 @@ Scores = list[tuple[float, tuple[str, ...]]]
 """What `TopicModel.score` answers for a batch of texts."""
 
 Key = TypeVar("Key")
+
+DEPTH = 8
+"""Batches handed to each worker ahead: enough to keep it busy while the caller writes."""
 
 _WAIT_SECONDS = 2.0
 # The directory holding the `reader` package, so a worker imports this same code.
@@ -67,22 +72,28 @@ class ScoringPool(Generic[Key]):
         return tuple(worker.process.pid for worker in self._workers)
 
     def score(self, batches: Iterable[tuple[Key, Sequence[str]]]) -> Iterator[tuple[Key, Scores]]:
-        """Each batch's key and scores, in the order of `batches`, which is read one batch ahead
-        of the workers (the caller's reading overlaps their scoring)."""
+        """Each batch's key and scores, in the order of `batches`, which is read up to `DEPTH`
+        batches a worker ahead (the caller's reading and writing overlap their scoring)."""
         pending: deque[tuple[_Worker | None, Key, Sequence[str]]] = deque()
         source = iter(batches)
-        for started in list(self._workers):
-            batch = next(source, None)
-            if batch is None:
-                break
-            pending.append((self._send(started, batch[1]), *batch))
+        sent = 0
+
+        def fill() -> None:
+            nonlocal sent
+            while len(pending) < DEPTH * max(len(self._workers), 1):
+                batch = next(source, None)
+                if batch is None:
+                    return
+                workers = self._workers
+                worker = workers[sent % len(workers)] if workers else None
+                pending.append((self._send(worker, batch[1]), *batch))
+                sent += 1
+
+        fill()
         while pending:
             worker, key, texts = pending.popleft()
-            batch = next(source, None)  # read while the workers score
             scores = self._receive(worker, texts)
-            if batch is not None:
-                free = worker if worker in self._workers else None
-                pending.append((self._send(free, batch[1]), *batch))
+            fill()
             yield key, scores
 
     def _send(self, worker: _Worker | None, texts: Sequence[str]) -> _Worker | None:
@@ -98,7 +109,7 @@ class ScoringPool(Generic[Key]):
 
     def _receive(self, worker: _Worker | None, texts: Sequence[str]) -> Scores:
         """The scores of the batch `worker` holds (scored here if it has none or fails)."""
-        if worker is not None:
+        if worker is not None and worker in self._workers:
             try:
                 scores: Scores = worker.conn.recv()
             except (EOFError, OSError):
@@ -162,18 +173,29 @@ def _stop(worker: _Worker) -> None:
 
 
 def serve(conn: Connection) -> int:
-    """A worker's loop: the model (JSON), then batches of texts until None or a closed pipe."""
+    """A worker's loop: the model (JSON), then batches of texts until None or a closed pipe.
+
+    A thread takes batches off the pipe as they come, so the caller never waits to hand one
+    over while this process scores; told to stop (or its pipe closed), the process ends at
+    once, whatever it still holds."""
     model = TopicModel.from_json(conn.recv())
     if model is None:
         return 1
+    inbox: queue.SimpleQueue[list[str]] = queue.SimpleQueue()
+
+    def receive() -> None:
+        while True:
+            try:
+                texts: list[str] | None = conn.recv()
+            except (EOFError, OSError):
+                texts = None
+            if texts is None:
+                os._exit(0)
+            inbox.put(texts)
+
+    threading.Thread(target=receive, daemon=True).start()
     while True:
-        try:
-            texts = conn.recv()
-        except EOFError:
-            return 0
-        if texts is None:
-            return 0
-        conn.send(model.score(texts))
+        conn.send(model.score(inbox.get()))
 
 
 if __name__ == "__main__":
