@@ -297,7 +297,7 @@ def test_the_copy_names_every_sqlite_table(db_path: Path) -> None:
         if not r[0].startswith(("sqlite_", "items_fts"))
     }
     conn.close()
-    assert tables == {t.name for t in TABLES}
+    assert tables == {t.sqlite_name for t in TABLES}
 
 
 # -- the story index --------------------------------------------------------------------------
@@ -394,3 +394,23 @@ def test_both_backends_group_the_same_real_news_into_the_same_stories(
         found = _group_news_a_day_at_a_time(pg, first, last)
     assert sum(len(story) > 1 for story in expected) >= 10
     assert found == expected
+
+
+def test_db_migrate_unpacks_the_story_index_into_one_row_per_key_term(
+    db_path: Path, pg_url: str
+) -> None:
+    from reader.models import StoryChanges
+
+    with SQLiteStore(db_path) as lite:
+        feed = lite.add_feed("https://one.example/feed")
+        lite.write_items(feed.id, [item("a"), item("b")], now=NOW)
+        ids = sorted(lite.get_item_ids(feed.id).values())
+        keys = ((ids[0], feed.id, 19000, "summit", 0.8), (ids[0], feed.id, 19000, "geneva", 0.6))
+        keys += ((ids[1], feed.id, 19001, "summit", 1.0),)
+        lite.apply_story_changes(StoryChanges(grouped=tuple(ids), postings=keys))
+        stored = lite.story_index(18990, 19010)
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "db", "migrate", "--to", pg_url])
+    assert result.exit_code == 0, result.output
+    assert "story_postings: 3 rows" in result.output
+    with open_store(pg_url) as pg:
+        assert pg.story_index(18990, 19010) == stored

@@ -1,5 +1,6 @@
-"""The story index in the store: look-ups by each item's own window, and its layout on disk
-(by day first, so new reports go into a few adjacent pages), kept when an older store opens."""
+"""The story index in the store: look-ups by each item's own window, its layout on disk (one
+row per item, by day first, so new reports go into a few adjacent pages) kept when an older
+store opens, and a full regroup's walk (stopped, killed, resumed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from reader.config import Settings
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore, open_store
 from reader.store.sqlite import schema
+from reader.store.sqlite.story_keys import unpack_keys
 from reader.topic import refresh as refresh_module
 from reader.topic import refresh_topic
 from reader.topic.refresh import REGROUP_KEY
@@ -51,51 +53,66 @@ def test_one_batch_with_reports_a_year_apart_finds_each_its_own_window(
 
 
 def _rewind_to_the_term_ordered_index(db_path: Path) -> None:
-    """The story index as version 10 found it (by term first), and the version before."""
+    """The story index as version 10 found it (one row per key term, by term first)."""
     conn = sqlite3.connect(db_path)
     with conn:
-        conn.executescript(
-            "CREATE TABLE old_postings (term TEXT NOT NULL, day INTEGER NOT NULL,"
+        conn.execute(
+            "CREATE TABLE story_postings (term TEXT NOT NULL, day INTEGER NOT NULL,"
             " item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,"
             " source_id INTEGER NOT NULL, weight REAL NOT NULL,"
-            " PRIMARY KEY (term, day, item_id)) WITHOUT ROWID;"
-            " INSERT INTO old_postings SELECT term, day, item_id, source_id, weight"
-            "  FROM story_postings;"
-            " DROP TABLE story_postings;"
-            " ALTER TABLE old_postings RENAME TO story_postings;"
-            " CREATE INDEX story_postings_by_item ON story_postings (item_id);"
+            " PRIMARY KEY (term, day, item_id)) WITHOUT ROWID"
         )
+        conn.executemany(
+            "INSERT INTO story_postings (item_id, source_id, day, term, weight)"
+            " VALUES (?, ?, ?, ?, ?)",
+            _index_entries(db_path),
+        )
+        conn.execute("CREATE INDEX story_postings_by_item ON story_postings (item_id)")
+        conn.execute("DROP TABLE story_keys")
         conn.execute(f"PRAGMA user_version = {schema.MIGRATIONS.index(schema._apply_v10)}")
     conn.close()
 
 
-def _postings(db_path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
+def _index_entries(db_path: Path) -> set[tuple[int, int, int, str, float]]:
+    """(item, source, day, term, weight) of every key term in the story index."""
     conn = sqlite3.connect(db_path)
-    key = [str(r[1]) for r in sorted(conn.execute("PRAGMA table_info(story_postings)"),
-                                     key=lambda r: r[5]) if r[5]]  # fmt: skip
-    rows = conn.execute("SELECT * FROM story_postings ORDER BY item_id, term").fetchall()
+    rows = conn.execute("SELECT item_id, source_id, day, terms, weights FROM story_keys")
+    entries = {
+        (item, source, day, term, weight)
+        for item, source, day, terms, weights in rows
+        for term, weight in unpack_keys(terms, weights)
+    }
     conn.close()
-    return key, rows
+    return entries
 
 
-def test_an_older_store_keeps_its_story_index_ordered_by_day(tmp_path: Path) -> None:
+def _index_key(db_path: Path) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    key = [str(r[1]) for r in sorted(conn.execute("PRAGMA table_info(story_keys)"),
+                                     key=lambda r: r[5]) if r[5]]  # fmt: skip
+    conn.close()
+    return key
+
+
+def test_an_older_store_keeps_its_story_index_in_one_row_per_item_by_day(
+    tmp_path: Path,
+) -> None:
     db_path = tmp_path / "reader.db"
     with open_store(db_path) as store:
         add_feed_items(store, "https://reuters.example/feed", [WASHINGTON[0]])
         refresh_topic(store, Settings(), now=LATER)
-    key, rows = _postings(db_path)
-    assert key == ["day", "term", "item_id"] and rows
+    entries = _index_entries(db_path)
+    assert _index_key(db_path) == ["day", "item_id"] and len(entries) > 10
     _rewind_to_the_term_ordered_index(db_path)
-    assert _postings(db_path)[0] == ["term", "day", "item_id"]
-    with open_store(db_path) as store:
+    with open_store(db_path) as store:  # versions 10 (by day) and 13 (one row per item)
         assert store.integrity_check() == "ok"
+        assert _index_entries(db_path) == entries  # every weight carried over, bit for bit
         # The index still finds the stored report for a new one.
         add_feed_items(store, "https://gt.example/feed", [WASHINGTON[1]])
         refresh_topic(store, Settings(), now=LATER)
         assert story_members(store) == [["gt-1", "reuters-1"]]
-    key, after = _postings(db_path)
-    assert key == ["day", "term", "item_id"]
-    assert set(rows) <= set(after)
+    assert _index_key(db_path) == ["day", "item_id"]
+    assert entries < _index_entries(db_path)
 
 
 def test_a_stopped_full_regroup_goes_on_in_date_order_where_it_stopped(
@@ -112,7 +129,8 @@ def test_a_stopped_full_regroup_goes_on_in_date_order_where_it_stopped(
         store,
         Settings(),
         force=True,
-        should_stop=lambda: bool(store.get_meta(REGROUP_KEY)),  # after the walk's first batch
+        # After the walk's first batch (re-scoring asks too, before the walk has a position).
+        should_stop=lambda: store.get_meta(REGROUP_KEY) is not None,
     )
     assert stopped.stopped and stopped.grouped == 2
     assert store.get_meta(REGROUP_KEY)  # the walk's position

@@ -51,7 +51,15 @@ from reader.models.items import (
 from reader.models.parsed import ParsedArticle, ParsedFeed, ParsedItem
 from reader.models.rules import Rule, RuleAction, RuleActionKind
 from reader.models.status import DaemonInfo, StoreCheck, StoreStats
-from reader.models.stories import Story, StoryCandidate, StoryCentroid, StoryChanges, StoryLead
+from reader.models.stories import (
+    IndexedItem,
+    RegroupWrite,
+    Story,
+    StoryCandidate,
+    StoryCentroid,
+    StoryChanges,
+    StoryLead,
+)
 from reader.models.updates import (
     CheckOutcome,
     FeedResult,
@@ -80,6 +88,7 @@ __all__ = [
     "FeedWrite",
     "FetchResult",
     "Image",
+    "IndexedItem",
     "Inline",
     "Item",
     "ItemFilter",
@@ -90,6 +99,7 @@ __all__ = [
     "ParsedArticle",
     "ParsedFeed",
     "ParsedItem",
+    "RegroupWrite",
     "Role",
     "Rule",
     "RuleAction",

@@ -94,3 +94,40 @@ class StoryCentroid:
     """Members summed."""
     weights: tuple[tuple[str, float], ...]
     """(term, summed weight), strongest first."""
+
+
+class IndexedItem(NamedTuple):
+    """A grouped item as the story index holds it (what a full regroup keeps in memory)."""
+
+    item_id: int
+    source_id: int
+    day: int
+    keys: tuple[tuple[str, float], ...]
+    """Its key terms and their weights, strongest first."""
+    story_id: int | None = None
+    """Its story, if it has one."""
+
+
+@dataclass(frozen=True)
+class RegroupWrite:
+    """What a full regroup's walk writes at a checkpoint, in one transaction: what the batches
+    since the last checkpoint decided, with the walk's position (so a walk stopped or killed
+    goes on from a state the store holds whole, never counting a batch twice)."""
+
+    grouped: tuple[int, ...]
+    """Items walked since the last checkpoint: they leave the queue if they were in it."""
+    index: tuple[IndexedItem, ...]
+    """Their index entries (their story is in `items`)."""
+    merges: tuple[tuple[int, int], ...] = ()
+    """(kept story id, merged story id), in order: the second story's stored items move to the
+    first, and the second story is deleted."""
+    stories: tuple[tuple[int, str, StoryCentroid], ...] = ()
+    """(id, title, centroid) of stories made or changed: made with that id and title, or given
+    the new centroid (a stored story keeps its title)."""
+    items: tuple[tuple[int, int], ...] = ()
+    """(item id, story id) of items that joined a story (or moved) since the last checkpoint."""
+    terms: tuple[tuple[str, int], ...] = ()
+    """(term, items) the stories' term counts that changed, as totals (the empty term's row
+    counts the items)."""
+    meta: tuple[tuple[str, str | None], ...] = ()
+    """Meta values set (None: deleted) in the same transaction: the walk's position."""

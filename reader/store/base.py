@@ -17,10 +17,12 @@ from reader.models import (
     FeedRemoval,
     FeedUpdate,
     FeedWrite,
+    IndexedItem,
     Item,
     ItemFilter,
     ItemVersion,
     ItemWrite,
+    RegroupWrite,
     Rule,
     SavedView,
     SearchHit,
@@ -320,6 +322,21 @@ class Store(Protocol):
     def reset_stories(self) -> int:
         """Drop every story, index entry and term count (a full regroup's walk over every item
         follows); return how many items there are."""
+        ...
+
+    def story_index(self, first_day: int, last_day: int) -> list[IndexedItem]:
+        """The story index's entries of the items dated from `first_day` to `last_day` (day
+        numbers), with their stories: what a full regroup reads of days it does not hold."""
+        ...
+
+    def story_ids(self) -> list[int]:
+        """The ids of every story, ascending (a full regroup numbers new stories as the store
+        would: one above the highest)."""
+        ...
+
+    def apply_regroup(self, write: RegroupWrite) -> None:
+        """Write a full regroup's checkpoint in one transaction (see `RegroupWrite`): merges
+        first, then stories, items, index entries, term counts, the queue and meta values."""
         ...
 
     def set_stories(self, stories: Sequence[tuple[str, Sequence[int]]]) -> None:

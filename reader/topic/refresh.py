@@ -10,7 +10,9 @@ cost follows what changed, never the store's size:
   walking the item ids in batches; the walk's position is kept in the store, so a stopped walk
   goes on where it stopped, in any process;
 - a full regroup (`force`) walks every item in date order the same way (`REGROUP_KEY`): the
-  items are not queued again, which would write every row twice.
+  items are not queued again, which would write every row twice, and what its batches read
+  (the index of the walk's days, stories, term counts) is held in memory and written with the
+  walk's position at checkpoints (`reader.topic.regroup`).
 
 `refresh_topic` works the queues; `force` relearns the statistics, rebuilds the profile,
 re-scores everything and regroups every item. Long loops call `should_stop` between batches.
@@ -30,7 +32,7 @@ from datetime import datetime
 
 from reader.config import Settings
 from reader.exceptions import ConfigError
-from reader.models import ItemFilter, StoryLead
+from reader.models import ItemFilter, StoryChanges, StoryLead
 from reader.store.base import Store
 from reader.topic.profile import (
     MIN_BACKGROUND,
@@ -39,6 +41,7 @@ from reader.topic.profile import (
     UnmatchablePhraseError,
     fingerprint_of,
 )
+from reader.topic.regroup import CHECKPOINT_ITEMS, RegroupIndex
 from reader.topic.stories import LEAD_CHARS, group_batch, lead_terms
 from reader.topic.text import WORD_LIMIT
 
@@ -328,7 +331,12 @@ def _group(store: Store, story_days: int, leads: list[StoryLead], done: _Grouped
         lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
         store.story_centroids,
     )
-    created = store.apply_story_changes(changes)
+    _count(done, leads, changes, store.apply_story_changes(changes))
+
+
+def _count(
+    done: _Grouped, leads: list[StoryLead], changes: StoryChanges, created: dict[int, int]
+) -> None:
     done.items += len(leads)
     done.storied += len(changes.joins) + sum(len(ids) for _, ids, _ in changes.new_stories)
     done.touched.update(story for _, story in changes.joins)
@@ -337,22 +345,33 @@ def _group(store: Store, story_days: int, leads: list[StoryLead], done: _Grouped
 
 
 def _regroup_walk(store: Store, story_days: int, should_stop: Stop, done: _Grouped) -> bool:
-    """Go on with a due full regroup: every item in date order, in batches, the position kept
-    in the store after each; True when stopped before its end."""
+    """Go on with a due full regroup: every item in date order, in batches, with the story
+    index of the walk's days in memory (`RegroupIndex`); what the batches decided and the
+    walk's position are written together at checkpoints. True when stopped before its end."""
     position = store.get_meta(REGROUP_KEY)
     if position is None:
         return False
+    if not position:  # from the start (again, if stopped before its first checkpoint)
+        store.reset_stories()
+    index = RegroupIndex(store, cleared=not position)
     after = position or None
     while True:
         leads, last = store.leads_after(after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
         if not leads:
             break
-        _group(store, story_days, leads, done)
+        changes = group_batch(
+            leads, index.term_counts, story_days, index.candidates, index.centroids
+        )
+        _count(done, leads, changes, index.apply(changes))
         after = last
-        store.set_meta(REGROUP_KEY, after)
-        if should_stop():
+        stop = should_stop()
+        if stop or index.pending >= CHECKPOINT_ITEMS:
+            # The days a later batch may still read: its items are dated about as these.
+            keep_from = min(lead.day for lead in leads) - story_days
+            index.checkpoint([(REGROUP_KEY, after or "")], keep_from=keep_from)
+        if stop:
             return True
-    store.set_meta(REGROUP_KEY, None)
+    index.checkpoint([(REGROUP_KEY, None)], keep_from=0)
     return False
 
 
@@ -400,10 +419,9 @@ def refresh_topic(
     done = _Grouped()
     if not stopped:
         if force:
-            # The walk is recorded first: stopped (or killed) after the reset, it goes on in
-            # the next refresh, in any process.
+            # The walk starts from the beginning (it clears the stories first): stopped or
+            # killed, it goes on in the next refresh, in any process.
             store.set_meta(REGROUP_KEY, "")
-            store.reset_stories()
         days = settings.topic.story_days
         # The walk first: it also places the queued items dated after its position.
         stopped = _regroup_walk(store, days, stop, done)

@@ -9,7 +9,7 @@ stemming raised the share of true pairs above the 20th most similar false pair f
 0.78; word pairs, extra weight for capitalised words and longer leads did not help.
 
 Incremental by design. Every grouped item's key terms go into an index by day (the store's
-`story_postings`); a new item looks up its own key terms there, within `story_days` of its
+`story_keys`); a new item looks up its own key terms there, within `story_days` of its
 date, and is compared only with the items found (they share at least one key term). The cost
 of an item is its candidates, never the store. Then:
 
@@ -284,8 +284,8 @@ def group_batch(
         terms, idf, own = batch_statistics(leads, statistics)
     vectors = {lead.id: _key_vector(terms[lead.id], idf) for lead in leads}
     batch = _Batch()
+    keys = _keys(leads, vectors)
     if leads:
-        keys = _keys(leads, vectors)
         for found in candidates(keys, story_days, SUPPORT):
             if found.item_id in vectors:
                 continue  # being regrouped: it is compared as a member of this batch
@@ -303,7 +303,7 @@ def group_batch(
         _place(lead, vector, vectors, batch, story_days, titles)
         for term, weight in vector.items():
             batch.postings.setdefault(term, []).append((lead.id, weight, lead.day))
-    return _changes(leads, vectors, batch, own)
+    return _changes(leads, vectors, batch, own, keys)
 
 
 def _keys(leads: Sequence[StoryLead], vectors: dict[int, Vector]) -> list[Key]:
@@ -449,7 +449,11 @@ def _centroid(state: _Story) -> StoryCentroid:
 
 
 def _changes(
-    leads: Sequence[StoryLead], vectors: dict[int, Vector], batch: _Batch, terms: dict[str, int]
+    leads: Sequence[StoryLead],
+    vectors: dict[int, Vector],
+    batch: _Batch,
+    terms: dict[str, int],
+    keys: list[Key],
 ) -> StoryChanges:
     """What the batch decided, as store writes (batch stories resolved to their final ids)."""
     joins: list[tuple[int, int]] = []
@@ -472,7 +476,7 @@ def _changes(
     )
     return StoryChanges(
         grouped=tuple(lead.id for lead in leads),
-        postings=tuple(_keys(leads, vectors)),
+        postings=tuple(keys),
         merges=tuple(batch.merges),
         joins=tuple(sorted(set(joins))),
         new_stories=new_stories,

@@ -22,6 +22,7 @@ from reader.exceptions import StorageError
 from reader.store.postgres._db import Database
 from reader.store.sqlite import SQLiteStore
 from reader.store.sqlite._db import from_db
+from reader.store.sqlite.story_keys import unpack_keys
 
 Convert = Callable[[Any], Any]
 
@@ -56,6 +57,13 @@ class Table:
     """A filter on the SQLite side (rows the target makes itself are left out)."""
     has_identity: bool = False
     """Its `id` is an identity column whose sequence must move past the copied ids."""
+    packed_from: str | None = None
+    """The SQLite table it comes from when that one packs its rows (the story index keeps one
+    row per item there, `story_keys`, and one row per key term here)."""
+
+    @property
+    def sqlite_name(self) -> str:
+        return self.packed_from or self.name
 
 
 TABLES: tuple[Table, ...] = (
@@ -91,7 +99,12 @@ TABLES: tuple[Table, ...] = (
         },
         has_identity=True,
     ),
-    Table("story_postings", ("term", "day", "item_id", "source_id", "weight"), {}),
+    Table(
+        "story_postings",
+        ("term", "day", "item_id", "source_id", "weight"),
+        {},
+        packed_from="story_keys",
+    ),
     Table("story_terms", ("term", "items"), {}),
     Table("deleted_items", ("source_id", "identity", "deleted"), {"deleted": _time}),
     Table("tags", ("id", "name"), {}, has_identity=True),
@@ -124,6 +137,14 @@ def _sqlite_tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def _rows(conn: sqlite3.Connection, table: Table) -> Iterator[Sequence[Any]]:
+    if table.packed_from is not None:
+        rows = conn.execute(
+            f"SELECT day, item_id, source_id, terms, weights FROM {table.packed_from}"
+        )
+        for day, item, source, terms, weights in rows:
+            for term, weight in unpack_keys(terms, weights):
+                yield [term, day, item, source, weight]
+        return
     cursor = conn.execute(f"SELECT {', '.join(table.columns)} FROM {table.name} {table.where}")
     converters = [table.convert.get(c) for c in table.columns]
     for row in cursor:
@@ -152,7 +173,7 @@ def copy_sqlite_to_postgres(
     target = Database(target_url)
     lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        unknown = _sqlite_tables(lite) - {t.name for t in TABLES}
+        unknown = _sqlite_tables(lite) - {t.sqlite_name for t in TABLES}
         if unknown:
             raise StorageError(
                 f"the copy does not know the SQLite table(s) {', '.join(sorted(unknown))}"
@@ -207,8 +228,9 @@ def _copy_table(lite: sqlite3.Connection, conn: psycopg.Connection, table: Table
 
 def _check_counts(lite: sqlite3.Connection, conn: psycopg.Connection) -> None:
     for table in TABLES:
+        count = "count(*)" if table.packed_from is None else "coalesce(sum(length(weights) / 8), 0)"
         source_count = int(
-            lite.execute(f"SELECT count(*) FROM {table.name} {table.where}").fetchone()[0]
+            lite.execute(f"SELECT {count} FROM {table.sqlite_name} {table.where}").fetchone()[0]
         )
         row = conn.execute(f"SELECT count(*) FROM {table.name}").fetchone()
         target_count = int(row[0]) if row is not None else -1

@@ -10,12 +10,13 @@ from reader.models import StoreCheck, StoreStats
 from reader.store.postgres._db import Database, from_db, to_db
 from reader.store.postgres.fleet import FleetMixin
 from reader.store.postgres.reading import ReadingMixin
+from reader.store.postgres.regroup import RegroupMixin
 from reader.store.postgres.search import SearchMixin
 from reader.store.postgres.tags import TagsMixin
 from reader.store.postgres.topic import TopicMixin
 
 
-class PostgresStore(ReadingMixin, TopicMixin, TagsMixin, SearchMixin, FleetMixin):
+class PostgresStore(ReadingMixin, RegroupMixin, TopicMixin, TagsMixin, SearchMixin, FleetMixin):
     """The store in one PostgreSQL database, shared by every reader and daemon pointed at it."""
 
     def __init__(self, url: str) -> None:

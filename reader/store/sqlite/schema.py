@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from reader.exceptions import StorageError
 from reader.store.base import SEARCH_BODY_CHARS
+from reader.store.sqlite.story_keys import apply_v13 as _apply_v13
 
 _V1 = """
 CREATE TABLE meta (
@@ -472,6 +473,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _apply_v10,
     _apply_v11,
     _apply_v12,
+    _apply_v13,
 ]
 """MIGRATIONS[n] takes a database from version n to n + 1. Only ever append."""
 

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from reader.models import (
+    IndexedItem,
     ItemFilter,
+    RegroupWrite,
     SortOrder,
     Story,
     StoryCandidate,
@@ -19,6 +21,7 @@ from reader.models import (
 from reader.store.sqlite._base import pack_list
 from reader.store.sqlite._db import to_db
 from reader.store.sqlite.items import ItemsMixin
+from reader.store.sqlite.story_keys import pack_keys, unpack_keys
 
 _TEXT = (
     "coalesce(i.title, '') || char(10) || coalesce(i.summary, '') || char(10)"
@@ -33,6 +36,9 @@ _DAY = (
 
 _CHUNK = 500
 """Parameters per statement, well under SQLite's limit."""
+
+_RESET_ROWS = 2000
+"""Items taken out of their stories per statement when stories are cleared."""
 
 
 class TopicMixin(ItemsMixin):
@@ -144,19 +150,21 @@ class TopicMixin(ItemsMixin):
         # window, not everything in between. Reports of the item's own source are not
         # candidates: a feed's boilerplate must not make its items one story, and the cost
         # would grow with the feed.
-        document = json.dumps(sorted({key[3] for key in keys}), ensure_ascii=False)
+        wanted = {key[3] for key in keys}
         postings: dict[str, list[tuple[int, int, int, float]]] = {}
         seen: dict[int, tuple[int, int]] = {}
         with self._db.read() as conn:
             for first, last in _day_ranges(sorted({key[2] for key in keys}), story_days):
                 rows = conn.execute(
-                    "SELECT term, item_id, source_id, day, weight FROM story_postings"
-                    " WHERE day BETWEEN ? AND ? AND term IN (SELECT value FROM json_each(?))",
-                    (first - story_days, last + story_days, document),
+                    "SELECT item_id, source_id, day, terms, weights FROM story_keys"
+                    " WHERE day BETWEEN ? AND ?",
+                    (first - story_days, last + story_days),
                 )
-                for term, item, source, day, weight in rows:
-                    postings.setdefault(term, []).append((item, source, day, weight))
+                for item, source, day, terms, weights in rows:
                     seen[item] = (source, day)
+                    for term, weight in unpack_keys(terms, weights):
+                        if term in wanted:
+                            postings.setdefault(term, []).append((item, source, day, weight))
         # The dot products, summed here: the same sums as a join over the index, without a
         # row of SQL per shared term (a batch of 1,000 reports shares about 200,000).
         sums: dict[int, dict[int, float]] = {}
@@ -227,11 +235,66 @@ class TopicMixin(ItemsMixin):
         # Items are not queued again (`grouped` stays): rewriting every row twice, to queue and
         # to unqueue it, cost more than grouping; the regroup walks the items by date instead.
         with self._db.write() as conn:
-            conn.execute("DELETE FROM story_postings")
+            conn.execute("DELETE FROM story_keys")
             conn.execute("DELETE FROM story_terms")
-            conn.execute("UPDATE items SET story_id = NULL WHERE story_id IS NOT NULL")
+            # A few thousand rows a statement: one statement over every item in a story kept
+            # the pages it rewrote in memory (90 MB at 100,000 items) in case it failed.
+            while conn.execute(
+                "UPDATE items SET story_id = NULL WHERE id IN"
+                " (SELECT id FROM items WHERE story_id IS NOT NULL LIMIT ?)",
+                (_RESET_ROWS,),
+            ).rowcount:
+                pass
             conn.execute("DELETE FROM stories")
             return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def story_index(self, first_day: int, last_day: int) -> list[IndexedItem]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT k.item_id, k.source_id, k.day, k.terms, k.weights, i.story_id"
+                " FROM story_keys k JOIN items i ON i.id = k.item_id"
+                " WHERE k.day BETWEEN ? AND ? ORDER BY k.day, k.item_id",
+                (first_day, last_day),
+            ).fetchall()
+        return [
+            IndexedItem(int(item), int(source), int(day), tuple(unpack_keys(terms, weights)), story)
+            for item, source, day, terms, weights, story in rows
+        ]
+
+    def story_ids(self) -> list[int]:
+        with self._db.read() as conn:
+            return [int(r[0]) for r in conn.execute("SELECT id FROM stories ORDER BY id")]
+
+    def apply_regroup(self, write: RegroupWrite) -> None:
+        with self._db.write() as conn:
+            for kept, merged in write.merges:
+                conn.execute("UPDATE items SET story_id = ? WHERE story_id = ?", (kept, merged))
+                conn.execute("DELETE FROM stories WHERE id = ?", (merged,))
+            conn.executemany(  # a stored story keeps its title; a made one gets its id
+                "INSERT INTO stories (id, title, centroid) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid",
+                [(i, title, _centroid_to_db(c)) for i, title, c in write.stories],
+            )
+            conn.executemany(
+                "UPDATE items SET story_id = ? WHERE id = ?",
+                [(story, item) for item, story in sorted(write.items)],
+            )
+            _write_keys(conn, write.index)
+            conn.executemany(
+                "INSERT INTO story_terms (term, items) VALUES (?, ?)"
+                " ON CONFLICT (term) DO UPDATE SET items = excluded.items",
+                write.terms,
+            )
+            _mark_grouped(conn, write.grouped)
+            for key, value in write.meta:
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+                else:
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
 
     # -- stories ---------------------------------------------------------------------------
 
@@ -288,30 +351,43 @@ def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dic
         conn.executemany(
             "UPDATE items SET story_id = ? WHERE id = ?", [(story_id, i) for i in item_ids]
         )
-    # In index order (day, term, item): new reports' days are the last few, so the B-tree is
-    # written in a few adjacent pages.
-    postings: list[tuple[int, int, int, str, float]] = sorted(
-        changes.postings, key=lambda p: (p[2], p[3], p[0])
-    )
-    conn.executemany(
-        "INSERT OR REPLACE INTO story_postings (item_id, source_id, day, term, weight)"
-        " VALUES (?, ?, ?, ?, ?)",
-        postings,
-    )
+    _write_keys(conn, _keys_by_item(changes.postings))
     # The empty term's row counts the items (no lead term is empty).
     conn.executemany(
         "INSERT INTO story_terms (term, items) VALUES (?, ?)"
         " ON CONFLICT (term) DO UPDATE SET items = items + excluded.items",
         [("", len(changes.grouped)), *changes.terms] if changes.grouped else changes.terms,
     )
-    for start in range(0, len(changes.grouped), _CHUNK):
-        chunk = changes.grouped[start : start + _CHUNK]
+    _mark_grouped(conn, changes.grouped)
+    return created
+
+
+def _keys_by_item(postings: Sequence[tuple[int, int, int, str, float]]) -> list[IndexedItem]:
+    """Index entries (item, source, day, term, weight) as one entry per item."""
+    items: dict[int, tuple[int, int, list[tuple[str, float]]]] = {}
+    for item, source, day, term, weight in postings:
+        items.setdefault(item, (source, day, []))[2].append((term, weight))
+    return [IndexedItem(i, source, day, tuple(keys)) for i, (source, day, keys) in items.items()]
+
+
+def _write_keys(conn: sqlite3.Connection, entries: Sequence[IndexedItem]) -> None:
+    # In index order (day, item): new reports' days are the last few, so the B-tree is written
+    # in a few adjacent pages.
+    conn.executemany(
+        "INSERT OR REPLACE INTO story_keys (day, item_id, source_id, terms, weights)"
+        " VALUES (?, ?, ?, ?, ?)",
+        sorted((e.day, e.item_id, e.source_id, *pack_keys(e.keys)) for e in entries),
+    )
+
+
+def _mark_grouped(conn: sqlite3.Connection, item_ids: Sequence[int]) -> None:
+    for start in range(0, len(item_ids), _CHUNK):
+        chunk = item_ids[start : start + _CHUNK]
         conn.execute(  # rows grouped already (a full regroup's walk) are left unwritten
             f"UPDATE items SET grouped = 1 WHERE id IN ({','.join('?' * len(chunk))})"
             " AND grouped = 0",
             chunk,
         )
-    return created
 
 
 def _day_ranges(days: Sequence[int], story_days: int) -> list[tuple[int, int]]:
