@@ -22,7 +22,7 @@ like the decisions, are those of grouping batch by batch through the store.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
@@ -164,20 +164,18 @@ class RegroupIndex:
         return entries
 
     def _add(self, entry: IndexedItem, held: list[IndexedItem]) -> None:
-        """Hold an index entry: in its day's entries and in each of its terms' postings."""
+        """Hold an index entry: in its day's entries and in each of its terms' postings (kept
+        in date order; within a day, in any order)."""
         held.append(entry)
         item, source, day = entry.item_id, entry.source_id, entry.day
         self._where[item] = (source, day)
-        by_term = self._by_term
+        get = self._by_term.setdefault
         for term, weight in entry.keys:
-            posting = (day, item, source, weight)
-            found = by_term.get(term)
-            if found is None:
-                by_term[term] = [posting]
-            elif found[-1] <= posting:
-                found.append(posting)
+            found = get(term, [])
+            if not found or found[-1][0] <= day:
+                found.append((day, item, source, weight))
             else:  # an item dated before the walk's place (undated, or its feed's backlog)
-                insort(found, posting)
+                found.insert(bisect_left(found, (day + 1,)), (day, item, source, weight))
 
     # -- what a batch decided --------------------------------------------------------------
 
