@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.topic_quality import (
+    ARRIVAL_ORDERS,
     load_labeled,
     load_seeds,
     news_stories,
@@ -531,6 +533,16 @@ def test_same_story_pairs_across_sources_in_real_news_meet_floors(
     assert truth > 100
     assert precision >= precision_floor
     assert recall >= recall_floor
+
+
+@needs_corpus
+def test_same_story_pairs_over_shuffled_arrival_orders_meet_floors() -> None:
+    """The tuned sources in one pass, each day's items shuffled: one order can be lucky (the
+    corpus order is near the best), the median of several says what the rules give."""
+    figures = [news_stories("tuned", order=seed) for seed in range(ARRIVAL_ORDERS)]
+    # Measured medians 0.902 and 0.900 (lowest 0.754 and 0.700): bench/topic_quality.py.
+    assert statistics.median(f[0] for f in figures) >= 0.88
+    assert statistics.median(f[1] for f in figures) >= 0.88
 
 
 @needs_corpus
