@@ -36,60 +36,69 @@ class RegroupMixin(TopicMixin):
         return [int(r[0]) for r in rows]
 
     def apply_regroup(self, write: RegroupWrite) -> None:
-        def work(conn: psycopg.Connection) -> None:
-            with conn.cursor() as cursor:
-                for kept, merged in write.merges:
-                    cursor.execute(
-                        "UPDATE items SET story_id = %s WHERE story_id = %s", (kept, merged)
-                    )
-                    cursor.execute("DELETE FROM stories WHERE id = %s", (merged,))
-                if write.stories:
-                    cursor.executemany(
-                        "INSERT INTO stories (id, title, centroid) VALUES (%s, %s, %s)"
-                        " ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid",
-                        [(i, title, _centroid_to_db(c)) for i, title, c in write.stories],
-                    )
-                    # Stories made here carry their ids: later ones are numbered above them.
-                    cursor.execute(
-                        "SELECT setval(pg_get_serial_sequence('stories', 'id'),"
-                        " greatest((SELECT max(id) FROM stories), 1))"
-                    )
-                if write.items:
-                    cursor.executemany(
-                        "UPDATE items SET story_id = %s WHERE id = %s",
-                        [(story, item) for item, story in sorted(write.items)],
-                    )
-                postings = [
-                    (e.item_id, e.source_id, e.day, term, weight)
-                    for e in write.index
-                    for term, weight in e.keys
-                ]
-                if postings:
-                    cursor.executemany(
-                        "INSERT INTO story_postings (item_id, source_id, day, term, weight)"
-                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (term, day, item_id)"
-                        " DO UPDATE SET weight = excluded.weight",
-                        postings,
-                    )
-                if write.terms:
-                    cursor.executemany(
-                        "INSERT INTO story_terms (term, items) VALUES (%s, %s)"
-                        " ON CONFLICT (term) DO UPDATE SET items = excluded.items",
-                        write.terms,
-                    )
-                if write.grouped:
-                    cursor.execute(
-                        "UPDATE items SET grouped = true WHERE id = ANY(%s) AND NOT grouped",
-                        (list(write.grouped),),
-                    )
-                for key, value in write.meta:
-                    if value is None:
-                        cursor.execute("DELETE FROM meta WHERE key = %s", (key,))
-                    else:
-                        cursor.execute(
-                            "INSERT INTO meta (key, value) VALUES (%s, %s)"
-                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                            (key, value),
-                        )
+        self._db.write(lambda conn: _apply_regroup(conn, write))
 
-        self._db.write(work)
+
+def _apply_regroup(conn: psycopg.Connection, write: RegroupWrite) -> None:
+    """One checkpoint in one transaction; rows travel as arrays, one statement per table (a
+    checkpoint of 5,000 items writes about 100,000 postings)."""
+    for kept, merged in write.merges:
+        conn.execute("UPDATE items SET story_id = %s WHERE story_id = %s", (kept, merged))
+        conn.execute("DELETE FROM stories WHERE id = %s", (merged,))
+    if write.stories:
+        conn.execute(
+            "INSERT INTO stories (id, title, centroid)"
+            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])"
+            " ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid",
+            (
+                [story for story, _, _ in write.stories],
+                [title for _, title, _ in write.stories],
+                [_centroid_to_db(centroid) for _, _, centroid in write.stories],
+            ),
+        )
+        # Stories made here carry their ids: later ones are numbered above them.
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('stories', 'id'),"
+            " greatest((SELECT max(id) FROM stories), 1))"
+        )
+    if write.items:
+        moved = sorted(write.items)
+        conn.execute(
+            "UPDATE items SET story_id = v.story FROM unnest(%s::bigint[], %s::bigint[])"
+            " AS v (item, story) WHERE items.id = v.item",
+            ([item for item, _ in moved], [story for _, story in moved]),
+        )
+    # In index order; an entry given twice keeps the last (a statement may not write a row
+    # twice).
+    latest = {(e.day, term, e.item_id): (e.source_id, weight)
+              for e in write.index for term, weight in e.keys}  # fmt: skip
+    postings = [(*key, *latest[key]) for key in sorted(latest)]
+    if postings:
+        conn.execute(
+            "INSERT INTO story_postings (day, term, item_id, source_id, weight)"
+            " SELECT * FROM unnest(%s::integer[], %s::text[], %s::bigint[], %s::bigint[],"
+            " %s::double precision[])"
+            " ON CONFLICT (day, term, item_id)"
+            " DO UPDATE SET source_id = excluded.source_id, weight = excluded.weight",
+            tuple(list(column) for column in zip(*postings, strict=True)),
+        )
+    if write.terms:
+        conn.execute(
+            "INSERT INTO story_terms (term, items) SELECT * FROM unnest(%s::text[], %s::bigint[])"
+            " ON CONFLICT (term) DO UPDATE SET items = excluded.items",
+            ([term for term, _ in write.terms], [items for _, items in write.terms]),
+        )
+    if write.grouped:
+        conn.execute(
+            "UPDATE items SET grouped = true WHERE id = ANY(%s) AND NOT grouped",
+            (list(write.grouped),),
+        )
+    for key, value in write.meta:
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = %s", (key,))
+        else:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
