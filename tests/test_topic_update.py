@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from reader.config import Settings
+from reader.config import Settings, TopicSettings
 from reader.core import Reader
 from reader.models import ItemFilter, SortOrder
 from reader.sources.seeds import import_seeds
 from reader.store import SQLiteStore
 from reader.topic import refresh_topic
+from reader.topic.refresh import REGROUP_KEY, RESCORE_KEY
 from tests.loopback_server import LoopbackServer, loopback_server
 
 from .conftest import SEEDS_DIR
@@ -64,3 +65,33 @@ def test_an_update_that_brings_nothing_leaves_stories_alone(store: SQLiteStore) 
     report = Reader(store, Settings()).update_feeds()
     assert report.checked == 0
     assert [(s.title, len(s.items)) for s in store.get_stories(min_sources=1)] == before
+
+
+def test_an_update_leaves_due_whole_store_walks_to_the_daemon(
+    store: SQLiteStore, loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_seeds(store, SEEDS_DIR)
+    refresh_topic(store, Settings())
+    # A changed [topic] setting makes a re-scoring walk due; a forced regroup left halfway
+    # leaves a regrouping walk due.
+    changed = Settings(topic=TopicSettings(keywords=("sheepfold",)))
+    store.set_meta(REGROUP_KEY, "")
+    url = loopback_server.feed("wire.xml", RSS)
+    store.add_feed(url, title="Wire")
+    monkeypatch.setenv("READER_FETCH_ALLOW", loopback_server.authority)
+
+    report = Reader(store, changed).update_feeds()
+
+    assert report.new == 2
+    assert store.get_meta(RESCORE_KEY) is not None  # not walked by the update
+    assert store.get_meta(REGROUP_KEY) == ""
+    wire = store.get_items(ItemFilter(source="Wire"))
+    assert all(item.score is not None for item in wire)  # new items scored all the same
+    assert all(item.story_id is None for item in wire)  # they wait for the regroup's walk
+
+    walked = refresh_topic(store, changed)
+
+    assert (walked.rescore_left, walked.regroup_left) == (False, False)
+    assert store.get_meta(RESCORE_KEY) is None and store.get_meta(REGROUP_KEY) is None
+    wire = {i.link: i for i in store.get_items(ItemFilter(source="Wire"))}
+    assert wire["https://example.org/wire-1"].story_size == 2  # joined the seeds' story

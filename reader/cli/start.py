@@ -32,7 +32,10 @@ def start(app: AppContext, no_daemon: bool) -> None:
     status 1 if every feed failed).
     """
     reader = app.reader
-    started = reader.start_up()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    # With a daemon to go on with them, whole-store walks (changed seeds) never delay the
+    # reader; without one, the items printed must be ranked by the seeds as they are.
+    started = reader.start_up(walks=not interactive or no_daemon)
     for path in started.installed:
         click.echo(f"first start: copied {path.name} to {path.parent}")
     if started.seeds is not None:
@@ -46,7 +49,6 @@ def start(app: AppContext, no_daemon: bool) -> None:
     if started.feeds_error is not None:
         click.echo(f"feeds: {started.feeds_error}", err=True)
 
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:
         click.echo("not a terminal: running one update instead of the reader")
         report = reader.update_feeds()

@@ -261,18 +261,25 @@ class Reader(ReadingUseCases):
         return self._store.get_stories(min_sources=min_sources, limit=limit)
 
     def refresh_topic(
-        self, *, force: bool = False, should_stop: Callable[[], bool] | None = None
+        self,
+        *,
+        force: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+        walks: bool = True,
     ) -> RefreshReport:
         """Work the topic's queues: score what is unscored, go on re-scoring after a profile
         change, group what waits to be grouped (the cost follows the new items).
 
         `force` relearns the statistics, re-scores everything and regroups the whole history.
-        `should_stop` is asked between batches (what is done stays done). A `[topic]` phrase
-        that can never match is a `ConfigError`.
+        `should_stop` is asked between batches (what is done stays done). `walks=False`
+        leaves a due re-scoring or regrouping walk to the next refresh that walks (the
+        daemon's). A `[topic]` phrase that can never match is a `ConfigError`.
         """
         from reader.topic import refresh_topic
 
-        return refresh_topic(self._store, self.settings, force=force, should_stop=should_stop)
+        return refresh_topic(
+            self._store, self.settings, force=force, should_stop=should_stop, walks=walks
+        )
 
     def prepare_updates(self) -> None:
         """Load what updates need (the topic model) now rather than at the first update, so a
@@ -292,15 +299,16 @@ class Reader(ReadingUseCases):
 
     # -- sources in and out ------------------------------------------------------------------
 
-    def import_seeds(self, directory: Path | None = None) -> SeedsImported:
+    def import_seeds(self, directory: Path | None = None, *, walks: bool = True) -> SeedsImported:
         """Import the seed articles (default: the settings' folder), then refresh the topic
-        they define. `SeedFileError` when the folder is missing; bad files are reported."""
+        they define (`walks=False`: re-scoring for changed seeds is left to the daemon).
+        `SeedFileError` when the folder is missing; bad files are reported."""
         seeds = import_seeds(
             self._store,
             directory or self.settings.seeds_dir,
             max_file_bytes=self.settings.seeds.max_file_bytes,
         )
-        return SeedsImported(seeds=seeds, topic=self.refresh_topic())
+        return SeedsImported(seeds=seeds, topic=self.refresh_topic(walks=walks))
 
     def import_opml(self, path: Path) -> OPMLImportReport:
         """Subscribe to every feed in an OPML file (folders become feed tags); a broken file
@@ -315,7 +323,7 @@ class Reader(ReadingUseCases):
         """Every feed as a Newsboat `urls` file, all of each feed's tags kept."""
         return export_newsboat_urls(self._store.get_feeds())
 
-    def start_up(self) -> StartUpReport:
+    def start_up(self, *, walks: bool = True) -> StartUpReport:
         """What `reader start` does before reading: the seeds imported (changed files
         updated), and on the first start only, the starting feed list subscribed (so feeds
         the user removes later stay removed). An installed copy's first start first copies
@@ -324,7 +332,8 @@ class Reader(ReadingUseCases):
         seeds: SeedsImported | None = None
         seeds_error: str | None = None
         try:
-            seeds = self.import_seeds()
+            # `walks=False` when a daemon will re-score for changed seeds: no wait here.
+            seeds = self.import_seeds(walks=walks)
         except SeedFileError as exc:  # no seeds folder: the reader still works on feeds alone
             seeds_error = str(exc)
         feeds: OPMLImportReport | None = None

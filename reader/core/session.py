@@ -98,7 +98,8 @@ class UpdateSession:
             **clock,
         )
         if regroup and (report.new or report.updated) and report.stopped_by is None:
-            await asyncio.to_thread(refresh_topic, self._store, self._settings)
+            # The queues only: a due whole-store walk is the daemon's, never the update's.
+            await asyncio.to_thread(refresh_topic, self._store, self._settings, walks=False)
         if report.new and self._after_update is not None:
             # Alerts need stories (one alert per story): with `regroup` off (the daemon), they
             # wait for the next regroup, which sends them itself.

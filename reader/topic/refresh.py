@@ -113,7 +113,10 @@ class RefreshReport:
     group_seconds: float
     """Time spent grouping items into stories and writing them."""
     rescore_left: bool = False
-    """True when a re-scoring walk was stopped before its end (it goes on next time)."""
+    """True when a re-scoring walk is left to do: stopped before its end, or not walked
+    (`walks=False`); it goes on in the next refresh that walks."""
+    regroup_left: bool = False
+    """True when a full regroup is left to do (likewise); the story queue waits for it."""
     stopped: bool = False
     """True when `should_stop` ended the refresh early."""
 
@@ -391,25 +394,33 @@ def refresh_topic(
     force: bool = False,
     now: datetime | None = None,
     should_stop: Stop | None = None,
+    walks: bool = True,
 ) -> RefreshReport:
     """Bring scores and stories up to date with the seeds, the settings and the items.
 
     Scores what is unscored, goes on with a re-scoring walk if the profile changed, and groups
     what waits to be grouped: the cost follows the new items. With `force`, relearns the
     statistics, rebuilds the profile, re-scores every item and regroups every item (in date
-    order). `should_stop` is asked between batches. (`now` is accepted for callers that pass
-    a clock; grouping goes by the items' own dates.)
+    order). `should_stop` is asked between batches. With `walks=False` (after an update, at
+    start-up) only the queues are worked and a due walk is left to the next refresh that
+    walks (the daemon's, `reader stories refresh`): what users wait for never includes a
+    whole-store pass. (`now` is accepted for callers that pass a clock; grouping goes by the
+    items' own dates.)
     """
     del now
     stop = should_stop or _never
+    walks = walks or force
     started = time.perf_counter()
     model, _, rebuilt = prepare_topic(store, settings, rebuild=force)
     scored = 0
     stopped = rescore_left = False
     if model is not None:
-        # The walk first: it also scores whatever is unscored below its end.
-        scored, rescore_left = _rescore_walk(store, model, stop)
-        stopped = rescore_left
+        if walks:
+            # The walk first: it also scores whatever is unscored below its end.
+            scored, rescore_left = _rescore_walk(store, model, stop)
+            stopped = rescore_left
+        else:
+            rescore_left = store.get_meta(RESCORE_KEY) is not None
         if not stopped:
             queued, stopped = _score_queue(store, model, stop)
             scored += queued
@@ -417,15 +428,19 @@ def refresh_topic(
 
     started = time.perf_counter()
     done = _Grouped()
+    regroup_left = force or store.get_meta(REGROUP_KEY) is not None
     if not stopped:
         if force:
             # The walk starts from the beginning (it clears the stories first): stopped or
             # killed, it goes on in the next refresh, in any process.
             store.set_meta(REGROUP_KEY, "")
         days = settings.topic.story_days
-        # The walk first: it also places the queued items dated after its position.
-        stopped = _regroup_walk(store, days, stop, done)
-        if not stopped:
+        if walks:
+            # The walk first: it also places the queued items dated after its position.
+            stopped = _regroup_walk(store, days, stop, done)
+        # Queued items wait for a due walk, which places them in their date order.
+        regroup_left = store.get_meta(REGROUP_KEY) is not None
+        if not stopped and not regroup_left:
             stopped = _group_queue(store, days, stop, done)
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
@@ -437,5 +452,6 @@ def refresh_topic(
         score_seconds=score_seconds,
         group_seconds=time.perf_counter() - started,
         rescore_left=rescore_left,
+        regroup_left=regroup_left,
         stopped=stopped,
     )
