@@ -138,12 +138,20 @@ def test_a_once_only_job_runs_on_one_daemon_at_a_time(pg: PostgresStore, pg_url:
             assert now_theirs
 
 
-def test_on_sqlite_a_claim_is_the_due_feeds_and_jobs_always_run(db_path: Path) -> None:
-    with open_store(db_path) as store:
+def test_on_sqlite_a_claim_is_the_due_feeds_and_once_only_work_runs_once_at_a_time(
+    db_path: Path,
+) -> None:
+    with open_store(db_path) as store, open_store(db_path) as other:
         add_feeds(store, 2)
         assert len(store.claim_due_feeds(NOW, holder="a", limit=5, lease=LEASE)) == 2
         with store.exclusive("retention") as mine:
             assert mine
+            with other.exclusive("retention") as theirs:  # another connection, as a CLI's
+                assert not theirs
+            with other.exclusive("topic-stories") as unrelated:
+                assert unrelated
+        with other.exclusive("retention") as now_theirs:
+            assert now_theirs
         store.renew_daemon(daemon("a", pid=7), lease=LEASE)
         assert [(d.holder, d.pid) for d in store.get_daemons()] == [("a", 7)]
         store.release_daemon("a")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reader.config import Settings, TopicSettings
 from reader.core import Reader
 from reader.models import ItemFilter, SortOrder
 from reader.sources.seeds import import_seeds
-from reader.store import SQLiteStore
+from reader.store import SQLiteStore, open_store
 from reader.topic import refresh_topic
-from reader.topic.refresh import REGROUP_KEY, RESCORE_KEY
+from reader.topic.refresh import REGROUP_KEY, RESCORE_KEY, STORIES_LOCK
 from tests.loopback_server import LoopbackServer, loopback_server
 
 from .conftest import SEEDS_DIR
@@ -95,3 +97,22 @@ def test_an_update_leaves_due_whole_store_walks_to_the_daemon(
     assert store.get_meta(RESCORE_KEY) is None and store.get_meta(REGROUP_KEY) is None
     wire = {i.link: i for i in store.get_items(ItemFilter(source="Wire"))}
     assert wire["https://example.org/wire-1"].story_size == 2  # joined the seeds' story
+
+
+def test_a_refresh_leaves_the_stories_to_a_process_already_grouping_them(
+    store_location: Path | str,
+) -> None:
+    settings = Settings()
+    with open_store(store_location) as store, open_store(store_location) as daemon:
+        import_seeds(store, SEEDS_DIR)
+        with daemon.exclusive(STORIES_LOCK) as grouping:
+            assert grouping
+            busy = refresh_topic(store, settings)
+            forced = refresh_topic(store, settings, force=True)
+        assert busy.busy and forced.busy
+        assert (busy.grouped, forced.grouped) == (0, 0)
+        assert store.get_meta(REGROUP_KEY) is None  # the forced regroup never started
+
+        done = refresh_topic(store, settings)
+
+        assert not done.busy and done.grouped == len(store.get_items(ItemFilter()))

@@ -87,3 +87,12 @@ def refresh(app: AppContext, force: bool) -> None:
         + f"; {report.stories} stories of {report.storied_items} items"
         + f" ({report.score_seconds + report.group_seconds:.2f}s)"
     )
+    if report.busy:
+        # Another process (the daemon, most likely) holds the stories: this one left them.
+        click.echo(
+            "stories: another process is grouping them now; nothing was grouped here"
+            + (": run `reader stories refresh --force` again when it is done" if force else ""),
+            err=True,
+        )
+        if force:
+            raise SystemExit(1)

@@ -59,6 +59,9 @@ their own statistics as they group (the store's `story_term_counts`)."""
 RESCORE_KEY = "topic.rescore_after"
 """Store meta key: the re-scoring walk's position (an item id); absent when no walk is due."""
 
+STORIES_LOCK = "topic-stories"
+"""The database-wide lock (`Store.exclusive`) held while grouping stories."""
+
 REGROUP_KEY = "topic.regroup_after"
 """Store meta key: a full regroup's position in the date order (opaque, from the store; empty
 before the first item); absent when no regroup is due."""
@@ -117,6 +120,9 @@ class RefreshReport:
     (`walks=False`); it goes on in the next refresh that walks."""
     regroup_left: bool = False
     """True when a full regroup is left to do (likewise); the story queue waits for it."""
+    busy: bool = False
+    """True when another process was grouping stories, so this refresh grouped none (the
+    queue is that process's, or the next refresh's)."""
     stopped: bool = False
     """True when `should_stop` ended the refresh early."""
 
@@ -429,19 +435,13 @@ def refresh_topic(
     started = time.perf_counter()
     done = _Grouped()
     regroup_left = force or store.get_meta(REGROUP_KEY) is not None
+    busy = False
     if not stopped:
-        if force:
-            # The walk starts from the beginning (it clears the stories first): stopped or
-            # killed, it goes on in the next refresh, in any process.
-            store.set_meta(REGROUP_KEY, "")
-        days = settings.topic.story_days
-        if walks:
-            # The walk first: it also places the queued items dated after its position.
-            stopped = _regroup_walk(store, days, stop, done)
-        # Queued items wait for a due walk, which places them in their date order.
-        regroup_left = store.get_meta(REGROUP_KEY) is not None
-        if not stopped and not regroup_left:
-            stopped = _group_queue(store, days, stop, done)
+        # One process groups at a time: two would place the same queued items twice.
+        with store.exclusive(STORIES_LOCK) as mine:
+            busy = not mine
+            if mine:
+                stopped, regroup_left = _group_stories(store, settings, force, walks, stop, done)
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,
@@ -453,5 +453,27 @@ def refresh_topic(
         group_seconds=time.perf_counter() - started,
         rescore_left=rescore_left,
         regroup_left=regroup_left,
+        busy=busy,
         stopped=stopped,
     )
+
+
+def _group_stories(
+    store: Store, settings: Settings, force: bool, walks: bool, stop: Stop, done: _Grouped
+) -> tuple[bool, bool]:
+    """A full regroup (started with `force`; gone on with when `walks`), then the story
+    queue; (stopped early, a regroup is left to do)."""
+    if force:
+        # The walk starts from the beginning (it clears the stories first): stopped or
+        # killed, it goes on in the next refresh, in any process.
+        store.set_meta(REGROUP_KEY, "")
+    days = settings.topic.story_days
+    stopped = False
+    if walks:
+        # The walk first: it also places the queued items dated after its position.
+        stopped = _regroup_walk(store, days, stop, done)
+    # Queued items wait for a due walk, which places them in their date order.
+    regroup_left = store.get_meta(REGROUP_KEY) is not None
+    if not stopped and not regroup_left:
+        stopped = _group_queue(store, days, stop, done)
+    return stopped, regroup_left

@@ -1,16 +1,22 @@
 """The daemon's side of the store on SQLite, where one daemon runs per file.
 
 The file lock (`reader.core.lock`) keeps a second daemon away, so a claim is simply the due
-feeds, and a once-only job always runs. The running daemon is recorded in `meta` so
-`reader status` lists it as it lists PostgreSQL's.
+feeds. A once-only piece of work (`exclusive`) holds an `flock` on a file beside the
+database, as the daemon's lock does, because the command line can run it while the daemon
+does. The running daemon is recorded in `meta` so `reader status` lists it as it lists
+PostgreSQL's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from reader.models import DaemonInfo, Feed
 from reader.store.sqlite._db import from_db, now_utc, to_db
@@ -69,4 +75,22 @@ class FleetMixin(FeedsMixin):
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:
-        yield True
+        if str(self._db.path) == ":memory:":  # no other process can open it
+            yield True
+            return
+        # The kernel drops an flock when its holder dies, even on kill -9: nothing goes stale.
+        db = Path(self._db.path).expanduser().resolve()
+        fd = os.open(db.with_name(f"{db.name}.{name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
