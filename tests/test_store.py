@@ -339,6 +339,35 @@ def test_feeds_written_in_one_transaction_are_each_indexed_under_their_own_name(
     assert store.integrity_check() == "ok"
 
 
+def test_a_batch_indexes_its_rows_before_an_update_or_a_move_touches_them(
+    store: SQLiteStore,
+) -> None:
+    # One transaction indexes its new rows once, at its end; a repeated identity (an update
+    # of a row inserted just before) and a move that renames an untitled feed come earlier.
+    moving = store.add_feed("https://example.com/old")
+    plain_feed = store.add_feed("https://example.com/plain")
+    writes = [
+        FeedWrite(
+            moving.id,
+            moving.url,
+            (item("m-1", text="harbour words"), item("m-2")),
+            FeedUpdate(checked=NOW, new_url="https://example.com/moved"),
+        ),
+        FeedWrite(
+            plain_feed.id,
+            plain_feed.url,
+            (item("p-1", title="first"), item("p-2"), item("p-1", title="second")),
+            FeedUpdate(checked=NOW),
+        ),
+    ]
+    counts = store.write_feeds(writes)
+    assert [(c.new, c.updated) for c in counts] == [(2, 0), (2, 1)]
+    assert [h.item.identity for h in store.search('source:"example.com/moved" harbour')] == ["m-1"]
+    assert [h.item.identity for h in store.search("title:second")] == ["p-1"]
+    assert store.search("title:first") == []
+    assert store.integrity_check() == "ok"
+
+
 def test_search_by_feed_name_follows_the_title_written_with_the_items(store: SQLiteStore) -> None:
     feed = store.add_feed("https://example.com/feed")
     first = FeedUpdate(checked=NOW, title="Pacific Wire")

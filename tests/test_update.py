@@ -356,6 +356,54 @@ async def test_batched_writes_keep_a_failing_feed_apart(store: SQLiteStore) -> N
     assert store.count_items() == 3
 
 
+async def test_writes_of_feeds_arriving_one_by_one_share_a_transaction(
+    store: SQLiteStore,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reader.models import FeedUpdate, FeedWrite, ItemWrite
+    from reader.update.writer import BatchedWriter
+
+    feeds = [store.add_feed(f"https://{n}.example/feed") for n in range(4)]
+    on_their_way = len(feeds)
+    with ThreadPoolExecutor(1) as thread:
+        writer = BatchedWriter(store, thread, expecting=lambda: on_their_way)
+
+        async def arrive(index: int) -> WriteCounts:
+            nonlocal on_their_way
+            await asyncio.sleep(0.01 * index)
+            on_their_way -= 1
+            feed = feeds[index]
+            write = ItemWrite(str(index), "t", None, None, None, None, None, None, "h")
+            return await writer.write(
+                FeedWrite(feed.id, feed.url, (write,), FeedUpdate(checked=NOW))
+            )
+
+        before = store.change_counter()
+        counts = await asyncio.gather(*(arrive(n) for n in range(len(feeds))))
+    assert [c.new for c in counts] == [1, 1, 1, 1]
+    assert store.change_counter() - before == 1  # one transaction for the four feeds
+
+
+async def test_a_write_waits_no_longer_than_the_linger_for_feeds_that_do_not_come(
+    store: SQLiteStore,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reader.models import FeedUpdate, FeedWrite
+    from reader.update.writer import BatchedWriter
+
+    feed = store.add_feed("https://a.example/feed")
+    with ThreadPoolExecutor(1) as thread:
+        writer = BatchedWriter(store, thread, expecting=lambda: 5)  # never arriving
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await writer.write(FeedWrite(feed.id, feed.url, (), FeedUpdate(checked=NOW)))
+        waited = loop.time() - started
+    assert BatchedWriter.LINGER * 0.9 <= waited < BatchedWriter.LINGER + 1.0
+    assert store.get_feed(feed.url).last_checked == NOW
+
+
 async def test_an_open_pipeline_is_reused_across_updates_and_left_open(
     store: SQLiteStore, loopback_server: LoopbackServer
 ) -> None:

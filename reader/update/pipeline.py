@@ -219,11 +219,16 @@ class _FeedUpdater:
     def __init__(self, run: _Run) -> None:
         self.run = run
         self.decider = Decider(run.settings.schedule)
-        self.writer = BatchedWriter(run.store, run.store_thread, rules=run.settings.rules)
         self.fault: DatabaseError | None = None
         """The database failure that stopped this update, if one did."""
         self._before_write: set[asyncio.Task[object]] = set()
         """Feeds' tasks still fetching or parsing: cancelled when the update stops."""
+        self.writer = BatchedWriter(
+            run.store,
+            run.store_thread,
+            rules=run.settings.rules,
+            expecting=lambda: len(self._before_write),
+        )
 
     def _stop(self, fault: DatabaseError) -> None:
         """The database failed: no more feeds; those not yet writing are cancelled (the ones
