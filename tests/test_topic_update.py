@@ -116,3 +116,82 @@ def test_a_refresh_leaves_the_stories_to_a_process_already_grouping_them(
         done = refresh_topic(store, settings)
 
         assert not done.busy and done.grouped == len(store.get_items(ItemFilter()))
+
+
+_PEOPLE = ("Abe", "Baker", "Chen", "Dorn", "Ellis", "Fujita", "Garcia", "Hale", "Ito")
+_PEOPLE += ("Jensen", "Kato", "Lund", "Mori")
+_PLACES = ("Tokyo", "Manila", "Canberra", "Seoul", "Brussels", "Taipei", "Hanoi")
+_PLACES += ("Jakarta", "Ottawa", "Lima")
+
+
+def _many_items_rss(count: int) -> bytes:
+    """A feed of `count` short reports, each of its own event (a person in a place)."""
+    items = "".join(
+        f"<item><guid>many-{n}</guid>"
+        f"<title>{_PEOPLE[n % 13]} visits {_PLACES[n // 13 % 10]}</title>"
+        f"<description>{_PEOPLE[n % 13]} arrived in {_PLACES[n // 13 % 10]} for talks with"
+        f" {_PEOPLE[(n + 5) % 13]} on trade.</description>"
+        f"<pubDate>Mon, {1 + n // 100:02d} Jun 2026 {n % 24:02d}:00:00 GMT</pubDate></item>"
+        for n in range(count)
+    )
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>'
+    return f"{head}{items}</channel></rss>".encode()
+
+
+def test_an_update_of_more_than_a_batch_leaves_nothing_ungrouped(
+    store: SQLiteStore, loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reader.topic.refresh import GROUP_BATCH
+
+    # Whole batches are grouped while the update stores items, the rest by the refresh after.
+    half = GROUP_BATCH // 2 + 15
+    for name in ("east", "west"):  # two outlets reporting the same talks
+        store.add_feed(loopback_server.feed(f"{name}.xml", _many_items_rss(half)), title=name)
+    monkeypatch.setenv("READER_FETCH_ALLOW", loopback_server.authority)
+    report = Reader(store, Settings()).update_feeds()
+    assert report.new == 2 * half > GROUP_BATCH
+    assert store.count_ungrouped() == 0
+
+    def grouped() -> set[frozenset[int]]:
+        return {frozenset(i.id for i in s.items) for s in store.get_stories(min_sources=2)}
+
+    along = grouped()
+    assert along  # visits reported by both outlets
+    refresh_topic(store, Settings(), force=True)  # every item again, in date order
+    assert grouped() == along
+
+
+def test_grouping_along_takes_whole_batches_and_leaves_the_rest(store: SQLiteStore) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from reader.core.grouping import group_full_batches
+    from reader.models import ItemWrite
+    from reader.topic.refresh import GROUP_BATCH, REGROUP_KEY
+
+    feed = store.add_feed("https://many.example/feed")
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    writes = [
+        ItemWrite(
+            f"i-{n}",
+            f"Talks in port {n % 13} round {n // 13}",
+            None,
+            None,
+            start + timedelta(hours=n),
+            None,
+            None,
+            f"Officials met at port {n % 13} about shipping lane {n % 5}.",
+            f"h-{n}",
+        )
+        for n in range(GROUP_BATCH + 30)
+    ]
+    store.write_items(feed.id, writes, now=start)
+    assert group_full_batches(store, Settings().topic.story_days) == GROUP_BATCH
+    assert store.count_ungrouped() == 30
+    refresh_topic(store, Settings())
+    assert store.count_ungrouped() == 0
+    store.set_meta(REGROUP_KEY, "")  # a full regroup is due: the refresh walks it first
+    store.write_items(
+        feed.id, [replace(w, identity=f"again-{w.identity}") for w in writes], now=start
+    )
+    assert group_full_batches(store, Settings().topic.story_days) == 0

@@ -83,20 +83,34 @@ class UpdateSession:
         A feed's failure is its `FeedResult.error`; the other feeds go on. A failure of the
         database stops the update (`UpdateReport.stopped_by`) and skips the regrouping.
         """
+        from reader.core.grouping import GroupAlong
         from reader.topic import refresh_topic
         from reader.update import update_feeds
 
         scorer = await asyncio.to_thread(self._scorer)  # building the model reads the seeds
         clock = {} if now is None else {"now": now}
-        report = await update_feeds(
-            self._store,
-            self._settings,
-            feeds=feeds,
-            scorer=scorer,
-            on_result=on_result,
-            pipeline=self._pipeline,
-            **clock,
-        )
+        # Stories are grouped as items are stored, so the refresh after has little left.
+        grouping = GroupAlong(self._store, self._settings.topic.story_days) if regroup else None
+
+        def stored(result: FeedResult) -> None:
+            if grouping is not None and result.new:
+                grouping.stored(result.new)
+            if on_result is not None:
+                on_result(result)
+
+        try:
+            report = await update_feeds(
+                self._store,
+                self._settings,
+                feeds=feeds,
+                scorer=scorer,
+                on_result=stored,
+                pipeline=self._pipeline,
+                **clock,
+            )
+        finally:
+            if grouping is not None:
+                await grouping.finish()
         if regroup and (report.new or report.updated) and report.stopped_by is None:
             # The queues only: a due whole-store walk is the daemon's, never the update's.
             await asyncio.to_thread(refresh_topic, self._store, self._settings, walks=False)
