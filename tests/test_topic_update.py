@@ -138,8 +138,13 @@ def _many_items_rss(count: int) -> bytes:
     return f"{head}{items}</channel></rss>".encode()
 
 
+@pytest.mark.parametrize("in_a_process", [True, False])
 def test_an_update_of_more_than_a_batch_leaves_nothing_ungrouped(
-    store: SQLiteStore, loopback_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    store: SQLiteStore,
+    store_location: Path | str,
+    loopback_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+    in_a_process: bool,
 ) -> None:
     from reader.topic.refresh import GROUP_BATCH
 
@@ -148,7 +153,9 @@ def test_an_update_of_more_than_a_batch_leaves_nothing_ungrouped(
     for name in ("east", "west"):  # two outlets reporting the same talks
         store.add_feed(loopback_server.feed(f"{name}.xml", _many_items_rss(half)), title=name)
     monkeypatch.setenv("READER_FETCH_ALLOW", loopback_server.authority)
-    report = Reader(store, Settings()).update_feeds()
+    # A reader that knows where its store is groups along in a process of its own.
+    location = str(store_location) if in_a_process else None
+    report = Reader(store, Settings(), location=location).update_feeds()
     assert report.new == 2 * half > GROUP_BATCH
     assert store.count_ungrouped() == 0
 
@@ -195,3 +202,31 @@ def test_grouping_along_takes_whole_batches_and_leaves_the_rest(store: SQLiteSto
         feed.id, [replace(w, identity=f"again-{w.identity}") for w in writes], now=start
     )
     assert group_full_batches(store, Settings().topic.story_days) == 0
+
+
+@pytest.mark.parametrize("in_a_process", [True, False])
+async def test_grouping_along_groups_whole_batches_as_they_are_stored(
+    store: SQLiteStore, store_location: Path | str, in_a_process: bool
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reader.core.grouping import GroupAlong
+    from reader.models import ItemWrite
+    from reader.topic.refresh import GROUP_BATCH
+
+    feed = store.add_feed("https://many.example/feed")
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    writes = [
+        ItemWrite(f"i-{n}", f"Port {n % 13} talks", None, None, start + timedelta(hours=n),
+                  None, None, f"Officials met at port {n % 13}.", f"h-{n}")
+        for n in range(GROUP_BATCH + 30)
+    ]  # fmt: skip
+    store.write_items(feed.id, writes, now=start)
+    grouping = GroupAlong(store, 3, str(store_location) if in_a_process else None)
+    grouping.stored(GROUP_BATCH - 1)
+    await grouping.finish()
+    assert store.count_ungrouped() == GROUP_BATCH + 30  # less than a batch arrived: nothing
+    grouping = GroupAlong(store, 3, str(store_location) if in_a_process else None)
+    grouping.stored(GROUP_BATCH + 30)
+    await grouping.finish()
+    assert store.count_ungrouped() == 30  # the whole batch, in date order

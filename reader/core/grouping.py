@@ -1,19 +1,28 @@
 """Stories grouped while an update stores items, rather than all after it.
 
 A first update of many feeds stores thousands of items; grouping them all once the last feed
-is stored made the command wait for it (on 300 feeds x 50 items, a fifth of its time) while
+was stored made the command wait for it (on 300 feeds x 50 items, a fifth of its time) while
 the fetch and the parser workers had long finished. `GroupAlong` groups the story queue in
-full batches (`GROUP_BATCH`, as `refresh_topic` takes them, in date order) on a thread of its
-own as items are committed; the refresh after the update groups what is left, scores, and
-does everything else it does. Only the story queue is worked here: the profile, its term
-statistics and the scores are `refresh_topic`'s, after the update, as before.
+full batches (`GROUP_BATCH`, as `refresh_topic` takes them, in date order) as items are
+committed: in a process of its own (`python -m reader.core.grouping LOCATION DAYS`, on its own
+connection to the store) when the store's location is known, so grouping does not share the
+updating process's interpreter lock with the fetch and the store writes; else on a thread.
+The refresh after the update groups what is left, scores, and does everything else it does.
+Only the story queue is worked here: the profile, its term statistics and the scores are
+`refresh_topic`'s, after the update, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from reader.exceptions import StorageError
 from reader.store.base import Store
@@ -21,6 +30,12 @@ from reader.topic.refresh import GROUP_BATCH, REGROUP_KEY
 from reader.topic.stories import LEAD_CHARS, group_batch
 
 log = logging.getLogger("reader.update")
+
+FINISH_WAIT = 60.0
+"""Seconds the grouping process gets to finish its batches once the update is done."""
+
+# The directory holding the `reader` package, so the process imports this same code.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def group_full_batches(store: Store, story_days: int) -> int:
@@ -46,38 +61,46 @@ def group_full_batches(store: Store, story_days: int) -> int:
 
 
 class GroupAlong:
-    """Groups full batches of the story queue on its own thread as an update stores items.
+    """Groups full batches of the story queue as an update stores items.
 
     `stored(n)` is told of each feed's new items (on the event loop); once a batch's worth
-    arrived since the last pass, a pass starts unless one runs. `finish()` waits for the
-    pass running. A store failure ends the grouping here (the update goes on; the refresh
-    after it meets the failure, or groups the items, itself)."""
+    arrived since the last pass, a pass starts unless one runs. `finish()` lets the last pass
+    end. With `location`, passes run in a grouping process started with the first one;
+    without, on a thread. A failure (the process does not start or dies, the store fails)
+    only ends the grouping along: the refresh after the update groups what is left."""
 
-    def __init__(self, store: Store, story_days: int) -> None:
+    def __init__(self, store: Store, story_days: int, location: str | None = None) -> None:
         self._store = store
         self._story_days = story_days
+        self._location = location if location and location != ":memory:" else None
         self._thread: ThreadPoolExecutor | None = None
-        self._running: asyncio.Future[int] | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._running: asyncio.Future[object] | None = None
         self._arrived = 0
         self._failed = False
+        self._finishing = False
 
     def stored(self, new_items: int) -> None:
         """`new_items` more items were committed."""
         self._arrived += new_items
-        if self._failed or self._arrived < GROUP_BATCH:
+        if self._failed or self._finishing or self._arrived < GROUP_BATCH:
             return
         if self._running is not None and not self._running.done():
             return
         self._arrived = 0
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="reader-group")
-        loop = asyncio.get_running_loop()
-        self._running = loop.run_in_executor(
-            self._thread, group_full_batches, self._store, self._story_days
-        )
-        self._running.add_done_callback(self._done)
+        running: asyncio.Future[object]
+        if self._location is not None:
+            running = asyncio.ensure_future(self._pass_in_process())
+        else:
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="reader-group")
+            running = asyncio.get_running_loop().run_in_executor(
+                self._thread, group_full_batches, self._store, self._story_days
+            )
+        running.add_done_callback(self._done)
+        self._running = running
 
-    def _done(self, future: asyncio.Future[int]) -> None:
+    def _done(self, future: asyncio.Future[object]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
@@ -86,14 +109,102 @@ class GroupAlong:
                 self.stored(0)
             return
         self._failed = True
-        if not isinstance(exc, StorageError):
+        if not isinstance(exc, StorageError | OSError | EOFError):
             log.error("grouping stories during the update failed", exc_info=exc)
 
+    async def _pass_in_process(self) -> object:
+        process = self._process
+        if process is None:
+            assert self._location is not None
+            process = self._process = await _start(self._location, self._story_days)
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(b"group\n")
+        await process.stdin.drain()
+        answer = await process.stdout.readline()
+        if not answer.strip().isdigit():
+            raise EOFError("the grouping process ended")
+        return int(answer)
+
     async def finish(self) -> None:
-        """Wait for the pass running, if any, and release the thread."""
+        """Let the pass running end, and a last one if a batch arrived meanwhile; stop the
+        process and release the thread."""
+        self._finishing = True
         running = self._running
         if running is not None:
             await asyncio.wait({running})
+            if self._arrived >= GROUP_BATCH and not self._failed and self._process is not None:
+                with contextlib.suppress(OSError, EOFError, StorageError):
+                    await self._pass_in_process()
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None
+        process, self._process = self._process, None
+        if process is not None:
+            await _stop(process)
+
+    def kill(self) -> None:
+        """Stop the grouping process at once (the update was cancelled or failed). A batch it
+        was writing is rolled back by the store; its items wait in the queue."""
+        self._finishing = True
+        if self._process is not None:
+            _kill(self._process)
+
+
+async def _start(location: str, story_days: int) -> asyncio.subprocess.Process:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "reader.core.grouping",
+        location,
+        str(story_days),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        # Nothing it prints may reach a terminal the reader's UI is drawing on; its own
+        # session, so a Ctrl-C goes to the reader alone, which stops it.
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
+    )
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Close its input (it exits after the pass it is in) and wait; kill it if it lingers."""
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        await asyncio.wait_for(process.wait(), FINISH_WAIT)
+    except TimeoutError:  # what it did not commit waits in the queue for the refresh
+        _kill(process)
+        await process.wait()
+    except BaseException:
+        _kill(process)
+        raise
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+
+
+def serve(location: str, story_days: int) -> None:
+    """The grouping process: for each ``group`` line on stdin, group the full batches
+    waiting and answer how many items it grouped; exit at the end of stdin."""
+    from reader.store import open_store
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the updating process stops it
+    with open_store(location) as store:
+        for line in sys.stdin:
+            if line.strip() != "group":
+                continue
+            try:
+                grouped = group_full_batches(store, story_days)
+            except StorageError:
+                return
+            print(grouped, flush=True)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2]))

@@ -362,7 +362,11 @@ class Reader(ReadingUseCases):
     def update_session(self) -> UpdateSession:
         """An update pipeline to keep open for many updates (see `UpdateSession`)."""
         return UpdateSession(
-            self._store, self.settings, self._topic_scorer, self.after_update_async
+            self._store,
+            self.settings,
+            self._topic_scorer,
+            self.after_update_async,
+            location=self.location,
         )
 
     def update_feeds(

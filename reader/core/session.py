@@ -8,7 +8,9 @@ one for a single update; the daemon keeps one open for its life.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import gc
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -22,6 +24,30 @@ if TYPE_CHECKING:
 
 PIPELINE_CLOSE_WAIT = 2.0
 """Seconds the parser workers get to exit on close before they are killed."""
+
+YOUNG_COLLECTION_THRESHOLD = 10_000
+"""Allocations between two collections of the youngest generation during an update (Python's
+default is 700)."""
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector runs less often inside (its thresholds raised).
+
+    An update allocates many objects that live a while (parsed items waiting for the store,
+    responses, grouping state), and every collection walks the young ones again; the older
+    generations' collections walk everything the process holds. On a first update of 300
+    feeds x 50 items the collector took about 0.3-0.5 s of the command's main process (two
+    full collections); with the youngest generation collected every 10,000 allocations rather
+    than every 700, about 0.1 s and none full. Garbage without cycles is freed at once either
+    way; cycles wait a little longer.
+    """
+    saved = gc.get_threshold()
+    gc.set_threshold(max(saved[0], YOUNG_COLLECTION_THRESHOLD), *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 class UpdateSession:
@@ -38,13 +64,17 @@ class UpdateSession:
         settings: Settings,
         scorer: Callable[[], Scorer],
         after_update: Callable[[bool], Awaitable[object]] | None = None,
+        location: str | None = None,
     ) -> None:
+        """`location` is where the store is (a path or URL), when known: stories are then
+        grouped along an update in a process of their own (`reader.core.grouping`)."""
         from reader.update import UpdatePipeline  # the fetch stack loads only when it runs
 
         self._store = store
         self._settings = settings
         self._scorer = scorer
         self._after_update = after_update
+        self._location = location
         self._pipeline = UpdatePipeline(settings)
 
     async def __aenter__(self) -> UpdateSession:
@@ -83,6 +113,16 @@ class UpdateSession:
         A feed's failure is its `FeedResult.error`; the other feeds go on. A failure of the
         database stops the update (`UpdateReport.stopped_by`) and skips the regrouping.
         """
+        with fewer_collections():
+            return await self._update_feeds(feeds, on_result, regroup, now)
+
+    async def _update_feeds(
+        self,
+        feeds: Sequence[Feed] | None,
+        on_result: Callable[[FeedResult], None] | None,
+        regroup: bool,
+        now: Callable[[], datetime] | None,
+    ) -> UpdateReport:
         from reader.core.grouping import GroupAlong
         from reader.topic import refresh_topic
         from reader.update import update_feeds
@@ -90,7 +130,11 @@ class UpdateSession:
         scorer = await asyncio.to_thread(self._scorer)  # building the model reads the seeds
         clock = {} if now is None else {"now": now}
         # Stories are grouped as items are stored, so the refresh after has little left.
-        grouping = GroupAlong(self._store, self._settings.topic.story_days) if regroup else None
+        grouping = (
+            GroupAlong(self._store, self._settings.topic.story_days, self._location)
+            if regroup
+            else None
+        )
 
         def stored(result: FeedResult) -> None:
             if grouping is not None and result.new:
@@ -108,6 +152,10 @@ class UpdateSession:
                 pipeline=self._pipeline,
                 **clock,
             )
+        except BaseException:
+            if grouping is not None:
+                grouping.kill()
+            raise
         finally:
             if grouping is not None:
                 await grouping.finish()
