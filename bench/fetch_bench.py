@@ -10,6 +10,8 @@ Run from the project root (the figures in the README: whole commands, three roun
 `reader` library from PyPI in a virtualenv of its own):
     .venv/bin/python -m bench.fetch_bench --feeds 300 --items 50 --hosts 25 --latency 50 \
         --via-cli --rounds 3 --anchor-reader "$READER_ANCHOR_VENV"
+`--before TREE` runs another checkout's `reader fetch --all` in the same rounds too (after the
+anchors), for a before/after measured under the same load.
 
 Newsboat is the Debian package (`apt-get install -y newsboat`); without it only our figures
 are printed. Peak RSS is sampled over the whole process tree (the CLI and its parse workers)
@@ -124,8 +126,18 @@ def child_update(db: Path) -> None:
     json.dump(report_json(report), sys.stdout)
 
 
-def run_ours(workdir: Path, urls: list[str], authorities: list[str], *, via_cli: bool) -> list[Run]:
-    db = workdir / "reader.db"
+def run_ours(
+    workdir: Path,
+    urls: list[str],
+    authorities: list[str],
+    *,
+    via_cli: bool,
+    tree: Path = PROJECT,
+    label: str = "reader",
+) -> list[Run]:
+    """Our first and all-304 updates; `tree` is the checkout to run (another one for a
+    same-run before/after, its runs named by `label`)."""
+    db = workdir / f"{label}.db"
     with open_store(db) as store:
         for url in urls:
             store.add_feed(url)
@@ -137,14 +149,16 @@ def run_ours(workdir: Path, urls: list[str], authorities: list[str], *, via_cli:
         "READER_CONFIG": str(config),
         "XDG_STATE_HOME": str(workdir / "state"),
     }
+    if tree != PROJECT:
+        env["PYTHONPATH"] = str(tree)
     if via_cli:
         command = [sys.executable, "-m", "reader", "--db", str(db), "fetch", "--all", "--json"]
     else:
         command = [sys.executable, "-m", "bench.fetch_bench", "--child", str(db)]
     runs = []
-    for name in ("reader: first update", "reader: all-304 update"):
+    for name in (f"{label}: first update", f"{label}: all-304 update"):
         farm_stats(authorities[0], reset=True)
-        seconds, tree_mb, process_mb, output = timed(command, env, PROJECT)
+        seconds, tree_mb, process_mb, output = timed(command, env, tree)
         report = json.loads(output)
         if report["errors"]:
             failed = [f for f in report["feeds"] if f["error"]][:3]
@@ -249,11 +263,11 @@ def run_reader_library(
     return runs
 
 
-def compile_package() -> None:
+def compile_package(tree: Path = PROJECT) -> None:
     """Byte-compile our package, as installing it does: under PYTHONDONTWRITEBYTECODE (set in
     some shells and CI) every command would otherwise compile every module it imports, a cost
     the anchors, installed packages, never pay."""
-    compileall.compile_dir(PROJECT / "reader", quiet=1)
+    compileall.compile_dir(tree / "reader", quiet=1)
 
 
 def main() -> None:
@@ -280,6 +294,12 @@ def main() -> None:
         help="a virtualenv with the `reader` library from PyPI (or READER_ANCHOR_VENV):"
         " its updates run in the same rounds",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (a 'before' tree) whose reader fetch runs in the same rounds,"
+        " after the anchors (with --via-cli)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -287,6 +307,10 @@ def main() -> None:
         return
 
     compile_package()
+    if args.before is not None:
+        if not args.via_cli:
+            raise SystemExit("--before needs --via-cli")
+        compile_package(args.before.resolve())
     with tempfile.TemporaryDirectory(prefix="fetch-bench-") as tmp:
         workdir = Path(tmp)
         urls_file = workdir / "urls.txt"
@@ -323,6 +347,15 @@ def main() -> None:
                     runs += run_newsboat(round_dir, urls, authorities)
                 if args.anchor_reader is not None:
                     runs += run_reader_library(round_dir, urls, authorities, args.anchor_reader)
+                if args.before is not None:
+                    runs += run_ours(
+                        round_dir,
+                        urls,
+                        authorities,
+                        via_cli=True,
+                        tree=args.before.resolve(),
+                        label="before",
+                    )
                 rounds.append(runs)
         finally:
             if farm.stdin is not None:
@@ -377,6 +410,21 @@ def report(rounds: list[list[Run]]) -> None:
         print(f"first update, items/s ours / newsboat{suffix}: {first_ratio:.2f}x (target >= 2)")
         wall_ratio = median_of(4, lambda r: r.seconds) / median_of(1, lambda r: r.seconds)
         print(f"all-304 update, wall time newsboat / ours{suffix}: {wall_ratio:.2f}x (target >= 1)")
+    if all("before: first update" in by_name for by_name in names):
+        for anchor in ("newsboat: first update", "reader lib: first update"):
+            if all(anchor in by_name for by_name in names):
+                before = median("before: first update", lambda r: r.items_per_second) / median(
+                    anchor, lambda r: r.items_per_second
+                )
+                print(f"before tree, first update, items/s before / {anchor[:-14]}: {before:.2f}x")
+        speedup = median("before: first update", lambda r: r.seconds) / median(
+            "reader: first update", lambda r: r.seconds
+        )
+        print(f"first update, wall time before / ours: {speedup:.2f}x")
+        speedup = median("before: all-304 update", lambda r: r.seconds) / median(
+            "reader: all-304 update", lambda r: r.seconds
+        )
+        print(f"all-304 update, wall time before / ours: {speedup:.2f}x")
     peak = max(run.tree_peak_mb for runs in rounds for run in runs[:2])
     print(f"peak RSS of our fetch (process tree): {peak:.0f} MB (target < 200)")
 
