@@ -20,6 +20,7 @@ from reader.models import Feed, FeedResult, UpdateReport
 from reader.store.base import Store
 
 if TYPE_CHECKING:
+    from reader.core.grouping import GroupAlong
     from reader.update import Scorer
 
 PIPELINE_CLOSE_WAIT = 2.0
@@ -116,6 +117,25 @@ class UpdateSession:
         with fewer_collections():
             return await self._update_feeds(feeds, on_result, regroup, now)
 
+    async def _finish_grouping(self, grouping: GroupAlong, *, relearn: bool) -> None:
+        """Let the grouping along end; meanwhile, with `relearn`, bring the profile and its
+        term statistics up to date from the stored items (`prepare_topic`, the refresh's
+        first step, relearns them once a first update stored enough items), so the refresh
+        after does not do it with nothing else running."""
+        from reader.topic.refresh import prepare_topic
+
+        if not relearn:
+            await grouping.finish()
+            return
+        outcomes = await asyncio.gather(
+            grouping.finish(),
+            asyncio.to_thread(prepare_topic, self._store, self._settings),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
     async def _update_feeds(
         self,
         feeds: Sequence[Feed] | None,
@@ -155,11 +175,12 @@ class UpdateSession:
         except BaseException:
             if grouping is not None:
                 grouping.kill()
-            raise
-        finally:
-            if grouping is not None:
                 await grouping.finish()
-        if regroup and (report.new or report.updated) and report.stopped_by is None:
+            raise
+        refresh = regroup and bool(report.new or report.updated) and report.stopped_by is None
+        if grouping is not None:
+            await self._finish_grouping(grouping, relearn=refresh)
+        if refresh:
             # The queues only: a due whole-store walk is the daemon's, never the update's.
             await asyncio.to_thread(refresh_topic, self._store, self._settings, walks=False)
         if report.new and self._after_update is not None:
