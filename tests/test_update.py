@@ -385,22 +385,28 @@ async def test_writes_of_feeds_arriving_one_by_one_share_a_transaction(
     assert store.change_counter() - before == 1  # one transaction for the four feeds
 
 
-async def test_a_write_waits_no_longer_than_the_linger_for_feeds_that_do_not_come(
-    store: SQLiteStore,
+@pytest.mark.parametrize("with_items", [True, False])
+async def test_a_write_lingers_only_with_items_and_no_longer_than_the_linger(
+    store: SQLiteStore, with_items: bool
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from reader.models import FeedUpdate, FeedWrite
+    from reader.models import FeedUpdate, FeedWrite, ItemWrite
     from reader.update.writer import BatchedWriter
 
     feed = store.add_feed("https://a.example/feed")
+    items = (ItemWrite("1", "t", None, None, None, None, None, None, "h"),) if with_items else ()
     with ThreadPoolExecutor(1) as thread:
         writer = BatchedWriter(store, thread, expecting=lambda: 5)  # never arriving
+        writer.LINGER = 0.5
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await writer.write(FeedWrite(feed.id, feed.url, (), FeedUpdate(checked=NOW)))
+        await writer.write(FeedWrite(feed.id, feed.url, items, FeedUpdate(checked=NOW)))
         waited = loop.time() - started
-    assert BatchedWriter.LINGER * 0.9 <= waited < BatchedWriter.LINGER + 1.0
+    if with_items:  # it waited for the feeds said to be coming, up to the linger
+        assert 0.45 <= waited < 1.5
+    else:  # a feed's state alone (a 304) is written at once
+        assert waited < 0.45
     assert store.get_feed(feed.url).last_checked == NOW
 
 

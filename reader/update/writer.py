@@ -103,10 +103,18 @@ class BatchedWriter:
             self._drainer = None
 
     async def _linger(self) -> None:
-        """Wait (at most `LINGER` seconds) until a full batch waits or no more is coming."""
+        """Wait (at most `LINGER` seconds) until a full batch waits or no more is coming.
+
+        Only a batch with items to insert lingers: what batching saves is the index and
+        commit work of the items; a batch of feeds' states alone (an all-304 update) is cheap
+        to write at once, and its feeds would only hold their places in the update longer."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.LINGER
-        while len(self._waiting) < self.FULL_BATCH and self._expecting() > 0:
+        while (
+            len(self._waiting) < self.FULL_BATCH
+            and self._expecting() > 0
+            and any(write.items for write, _ in self._waiting)
+        ):
             left = deadline - loop.time()
             if left <= 0:
                 return
