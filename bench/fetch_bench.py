@@ -126,6 +126,16 @@ def child_update(db: Path) -> None:
     json.dump(report_json(report), sys.stdout)
 
 
+_ADD_FEEDS = """
+import sys
+from reader.store import open_store
+with open_store(sys.argv[1]) as store:
+    for url in open(sys.argv[2]).read().split():
+        store.add_feed(url)
+"""
+"""Subscribes a checkout's own store to the farm's feeds (for `--before`)."""
+
+
 def run_ours(
     workdir: Path,
     urls: list[str],
@@ -138,9 +148,19 @@ def run_ours(
     """Our first and all-304 updates; `tree` is the checkout to run (another one for a
     same-run before/after, its runs named by `label`)."""
     db = workdir / f"{label}.db"
-    with open_store(db) as store:
-        for url in urls:
-            store.add_feed(url)
+    if tree == PROJECT:
+        with open_store(db) as store:
+            for url in urls:
+                store.add_feed(url)
+    else:  # made by that tree's own code: its schema may be older than ours
+        listed = workdir / f"{label}-urls.txt"
+        listed.write_text("\n".join(urls))
+        subprocess.run(
+            [sys.executable, "-c", _ADD_FEEDS, str(db), str(listed)],
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
+            check=True,
+        )
     config = workdir / "reader.toml"
     config.write_text("")  # every setting at its default
     env = {
