@@ -230,3 +230,28 @@ async def test_grouping_along_groups_whole_batches_as_they_are_stored(
     grouping.stored(GROUP_BATCH + 30)
     await grouping.finish()
     assert store.count_ungrouped() == 30  # the whole batch, in date order
+
+
+async def test_grouping_along_leaves_the_queue_to_another_process_grouping(
+    store: SQLiteStore, store_location: Path | str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reader.core.grouping import GroupAlong
+    from reader.models import ItemWrite
+    from reader.topic.refresh import GROUP_BATCH, STORIES_LOCK
+
+    feed = store.add_feed("https://many.example/feed")
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    writes = [
+        ItemWrite(f"i-{n}", f"Port {n % 13} talks", None, None, start + timedelta(hours=n),
+                  None, None, f"Officials met at port {n % 13}.", f"h-{n}")
+        for n in range(GROUP_BATCH)
+    ]  # fmt: skip
+    store.write_items(feed.id, writes, now=start)
+    with store.exclusive(STORIES_LOCK) as mine:  # another grouping holds the stories
+        assert mine
+        grouping = GroupAlong(store, 3, str(store_location))
+        grouping.stored(GROUP_BATCH)
+        await grouping.finish()
+    assert store.count_ungrouped() == GROUP_BATCH

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from reader.exceptions import StorageError
 from reader.store.base import Store
-from reader.topic.refresh import GROUP_BATCH, REGROUP_KEY
+from reader.topic.refresh import GROUP_BATCH, REGROUP_KEY, STORIES_LOCK
 from reader.topic.stories import LEAD_CHARS, group_batch
 
 log = logging.getLogger("reader.update")
@@ -42,7 +42,14 @@ def group_full_batches(store: Store, story_days: int) -> int:
     """Group the story queue while a full batch waits in it; how many items were grouped.
 
     Nothing is done while a full regroup is due (`refresh_topic` walks it first, and places
-    the queued items as it goes)."""
+    the queued items as it goes), nor while another process groups (`STORIES_LOCK`)."""
+    with store.exclusive(STORIES_LOCK) as mine:
+        # One process groups at a time (a daemon's refresh may be at it): two would place
+        # the same queued items twice.
+        return _group_full_batches(store, story_days) if mine else 0
+
+
+def _group_full_batches(store: Store, story_days: int) -> int:
     grouped = 0
     if store.get_meta(REGROUP_KEY) is not None:
         return grouped
