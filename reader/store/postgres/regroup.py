@@ -7,7 +7,8 @@ from __future__ import annotations
 import psycopg
 
 from reader.models import IndexedItem, RegroupWrite
-from reader.store.postgres.topic import TopicMixin, _centroid_to_db
+from reader.store.postgres.topic import TopicMixin
+from reader.store.story_index import centroid_to_db
 
 
 class RegroupMixin(TopicMixin):
@@ -53,7 +54,7 @@ def _apply_regroup(conn: psycopg.Connection, write: RegroupWrite) -> None:
             (
                 [story for story, _, _ in write.stories],
                 [title for _, title, _ in write.stories],
-                [_centroid_to_db(centroid) for _, _, centroid in write.stories],
+                [centroid_to_db(centroid) for _, _, centroid in write.stories],
             ),
         )
         # Stories made here carry their ids: later ones are numbered above them.

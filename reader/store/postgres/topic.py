@@ -6,7 +6,6 @@ The same contract and the same story index as the SQLite store's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -24,6 +23,7 @@ from reader.models import (
 from reader.store.postgres._base import text_list
 from reader.store.postgres._db import to_db
 from reader.store.postgres.items import ItemsMixin
+from reader.store.story_index import centroid_from_db, centroid_to_db, day_ranges, summed_candidates
 
 _TEXT = (
     "coalesce(i.title, '') || chr(10) || coalesce(i.summary, '') || chr(10) || coalesce(i.text, '')"
@@ -142,7 +142,7 @@ class TopicMixin(ItemsMixin):
         # key, all over it). Rows come in index order, as SQLite's do, so both backends sum
         # and list candidates in one order and group alike.
         terms = sorted({key[3] for key in keys})
-        ranges = _day_ranges(sorted({key[2] for key in keys}), story_days)
+        ranges = day_ranges(sorted({key[2] for key in keys}), story_days)
         sql = (
             "SELECT p.term, p.item_id, p.source_id, p.day, p.weight FROM story_postings p"
             " WHERE p.day BETWEEN %s AND %s AND p.term = ANY(%s::text[])"
@@ -161,24 +161,7 @@ class TopicMixin(ItemsMixin):
             for term, item, source, day, weight in rows:
                 postings.setdefault(term, []).append((item, source, day, weight))
                 seen[item] = (source, day)
-        # Reports of the item's own source are not candidates: a feed's boilerplate must not
-        # make its items one story.
-        sums: dict[int, dict[int, float]] = {}
-        for lead, lead_source, lead_day, term, lead_weight in keys:
-            found = postings.get(term)
-            if not found:
-                continue
-            similar = sums.setdefault(lead, {})
-            low, high = lead_day - story_days, lead_day + story_days
-            for item, source, day, weight in found:
-                if source != lead_source and low <= day <= high:
-                    similar[item] = similar.get(item, 0.0) + lead_weight * weight
-        passed = [
-            (lead, item, value)
-            for lead, similar in sums.items()
-            for item, value in similar.items()
-            if value >= floor
-        ]
+        passed = summed_candidates(keys, postings, story_days, floor)
         stories = self._story_ids(sorted({item for _, item, _ in passed}))
         return [
             StoryCandidate(lead, item, *seen[item], value, stories.get(item))
@@ -198,7 +181,7 @@ class TopicMixin(ItemsMixin):
         rows = self._db.read(
             lambda conn: conn.execute(sql, ([int(i) for i in story_ids],)).fetchall()
         )
-        return {int(r[0]): _centroid_from_db(str(r[1])) for r in rows}
+        return {int(r[0]): centroid_from_db(str(r[1])) for r in rows}
 
     def story_term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         sql = "SELECT term, items FROM story_terms WHERE term = ANY(%s)"
@@ -282,10 +265,10 @@ def _apply_story_changes(conn: psycopg.Connection, changes: StoryChanges) -> dic
             (
                 ids,
                 [title for title, _, _ in changes.new_stories],
-                [_centroid_to_db(centroid) for _, _, centroid in changes.new_stories],
+                [centroid_to_db(centroid) for _, _, centroid in changes.new_stories],
             ),
         )
-    centroids = {story: _centroid_to_db(c) for story, c in changes.centroids}
+    centroids = {story: centroid_to_db(c) for story, c in changes.centroids}
     if centroids:
         conn.execute(
             "UPDATE stories SET centroid = v.centroid FROM unnest(%s::bigint[], %s::text[])"
@@ -341,27 +324,3 @@ def _apply_story_changes(conn: psycopg.Connection, changes: StoryChanges) -> dic
             (list(story_of), list(story_of.values())),
         )
     return created
-
-
-def _day_ranges(days: Sequence[int], story_days: int) -> list[tuple[int, int]]:
-    """Sorted days as (first, last) runs, as SQLite's store reads them: a gap wider than two
-    story windows starts a new run (the windows between hold nothing the batch can reach)."""
-    ranges: list[tuple[int, int]] = []
-    for day in days:
-        if ranges and day - ranges[-1][1] <= 2 * story_days + 1:
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return ranges
-
-
-def _centroid_to_db(centroid: StoryCentroid) -> str:
-    return json.dumps([centroid.size, centroid.weights], ensure_ascii=False, separators=(",", ":"))
-
-
-def _centroid_from_db(document: str) -> StoryCentroid:
-    try:
-        size, weights = json.loads(document)
-        return StoryCentroid(int(size), tuple((str(t), float(w)) for t, w in weights))
-    except (ValueError, TypeError):
-        return StoryCentroid(0, ())

@@ -22,6 +22,7 @@ from reader.store.sqlite._base import pack_list
 from reader.store.sqlite._db import to_db
 from reader.store.sqlite.items import ItemsMixin
 from reader.store.sqlite.story_keys import pack_keys, unpack_keys
+from reader.store.story_index import centroid_from_db, centroid_to_db, day_ranges, summed_candidates
 
 _TEXT = (
     "coalesce(i.title, '') || char(10) || coalesce(i.summary, '') || char(10)"
@@ -154,7 +155,7 @@ class TopicMixin(ItemsMixin):
         postings: dict[str, list[tuple[int, int, int, float]]] = {}
         seen: dict[int, tuple[int, int]] = {}
         with self._db.read() as conn:
-            for first, last in _day_ranges(sorted({key[2] for key in keys}), story_days):
+            for first, last in day_ranges(sorted({key[2] for key in keys}), story_days):
                 rows = conn.execute(
                     "SELECT item_id, source_id, day, terms, weights FROM story_keys"
                     " WHERE day BETWEEN ? AND ?",
@@ -165,24 +166,7 @@ class TopicMixin(ItemsMixin):
                     for term, weight in unpack_keys(terms, weights):
                         if term in wanted:
                             postings.setdefault(term, []).append((item, source, day, weight))
-        # The dot products, summed here: the same sums as a join over the index, without a
-        # row of SQL per shared term (a batch of 1,000 reports shares about 200,000).
-        sums: dict[int, dict[int, float]] = {}
-        for lead, lead_source, lead_day, term, lead_weight in keys:
-            found = postings.get(term)
-            if not found:
-                continue
-            similar = sums.setdefault(lead, {})
-            low, high = lead_day - story_days, lead_day + story_days
-            for item, source, day, weight in found:
-                if source != lead_source and low <= day <= high:
-                    similar[item] = similar.get(item, 0.0) + lead_weight * weight
-        passed = [
-            (lead, item, value)
-            for lead, similar in sums.items()
-            for item, value in similar.items()
-            if value >= floor
-        ]
+        passed = summed_candidates(keys, postings, story_days, floor)
         stories = self._story_ids(sorted({item for _, item, _ in passed}))
         return [
             StoryCandidate(lead, item, *seen[item], value, stories.get(item))
@@ -213,7 +197,7 @@ class TopicMixin(ItemsMixin):
                     chunk,
                 ).fetchall()
                 for story_id, document in rows:
-                    found[int(story_id)] = _centroid_from_db(str(document))
+                    found[int(story_id)] = centroid_from_db(str(document))
         return found
 
     def story_term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
@@ -273,7 +257,7 @@ class TopicMixin(ItemsMixin):
             conn.executemany(  # a stored story keeps its title; a made one gets its id
                 "INSERT INTO stories (id, title, centroid) VALUES (?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid",
-                [(i, title, _centroid_to_db(c)) for i, title, c in write.stories],
+                [(i, title, centroid_to_db(c)) for i, title, c in write.stories],
             )
             conn.executemany(
                 "UPDATE items SET story_id = ? WHERE id = ?",
@@ -338,13 +322,13 @@ def _apply_story_changes(conn: sqlite3.Connection, changes: StoryChanges) -> dic
     )
     conn.executemany(
         "UPDATE stories SET centroid = ? WHERE id = ?",
-        [(_centroid_to_db(c), story_id) for story_id, c in changes.centroids],
+        [(centroid_to_db(c), story_id) for story_id, c in changes.centroids],
     )
     created: dict[int, int] = {}
     for position, (title, item_ids, centroid) in enumerate(changes.new_stories):
         cursor = conn.execute(
             "INSERT INTO stories (title, centroid) VALUES (?, ?)",
-            (title, _centroid_to_db(centroid)),
+            (title, centroid_to_db(centroid)),
         )
         story_id = int(cursor.lastrowid or 0)
         created[position] = story_id
@@ -388,27 +372,3 @@ def _mark_grouped(conn: sqlite3.Connection, item_ids: Sequence[int]) -> None:
             " AND grouped = 0",
             chunk,
         )
-
-
-def _day_ranges(days: Sequence[int], story_days: int) -> list[tuple[int, int]]:
-    """Sorted days as (first, last) runs: a gap wider than two story windows starts a new run
-    (the windows between would read postings no item of the batch can reach)."""
-    ranges: list[tuple[int, int]] = []
-    for day in days:
-        if ranges and day - ranges[-1][1] <= 2 * story_days + 1:
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return ranges
-
-
-def _centroid_to_db(centroid: StoryCentroid) -> str:
-    return json.dumps([centroid.size, centroid.weights], ensure_ascii=False, separators=(",", ":"))
-
-
-def _centroid_from_db(document: str) -> StoryCentroid:
-    try:
-        size, weights = json.loads(document)
-        return StoryCentroid(int(size), tuple((str(t), float(w)) for t, w in weights))
-    except (ValueError, TypeError):
-        return StoryCentroid(0, ())
