@@ -26,8 +26,8 @@ from pathlib import Path
 
 from reader.exceptions import StorageError
 from reader.store.base import Store
-from reader.topic.refresh import GROUP_BATCH, REGROUP_KEY, STORIES_LOCK
-from reader.topic.stories import LEAD_CHARS, group_batch
+from reader.topic.refresh import GROUP_BATCH, REGROUP_KEY, STORIES_LOCK, decide_batch
+from reader.topic.stories import LEAD_CHARS
 
 log = logging.getLogger("reader.update")
 
@@ -55,14 +55,7 @@ def _group_full_batches(store: Store, story_days: int) -> int:
         return grouped
     while store.count_ungrouped() >= GROUP_BATCH:
         leads = store.ungrouped_leads(limit=GROUP_BATCH, max_chars=LEAD_CHARS)
-        changes = group_batch(
-            leads,
-            store.story_term_counts,
-            story_days,
-            lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
-            store.story_centroids,
-        )
-        store.apply_story_changes(changes)
+        store.apply_story_changes(decide_batch(store, story_days, leads))
         grouped += len(leads)
     return grouped
 

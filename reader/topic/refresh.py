@@ -328,18 +328,23 @@ class _Grouped:
     touched: set[int] = field(default_factory=set)
 
 
-def _group(store: Store, story_days: int, leads: list[StoryLead], done: _Grouped) -> None:
-    """Group one batch of items (in date order) and write what it decided.
+def decide_batch(store: Store, story_days: int, leads: Sequence[StoryLead]) -> StoryChanges:
+    """What grouping one batch of items (in date order) decides, against the store's index.
 
     The batch is weighed with the term counts of every item grouped before it and its own
     (kept by the store as it groups), as one pass over all of them would be."""
-    changes = group_batch(
+    return group_batch(
         leads,
         store.story_term_counts,
         story_days,
         lambda keys, days, floor: store.story_candidates(keys, story_days=days, floor=floor),
         store.story_centroids,
     )
+
+
+def _group(store: Store, story_days: int, leads: list[StoryLead], done: _Grouped) -> None:
+    """Group one batch of items (in date order) and write what it decided."""
+    changes = decide_batch(store, story_days, leads)
     _count(done, leads, changes, store.apply_story_changes(changes))
 
 

@@ -29,21 +29,10 @@ from operator import itemgetter
 
 from reader.models import IndexedItem, RegroupWrite, StoryCandidate, StoryCentroid, StoryChanges
 from reader.store.base import Store
+from reader.store.story_index import day_ranges
 
 CHECKPOINT_ITEMS = 5000
 """Items grouped between two checkpoints (one transaction each)."""
-
-
-def day_ranges(days: Sequence[int], story_days: int) -> list[tuple[int, int]]:
-    """Sorted days as (first, last) runs, as the store reads them: a gap wider than two story
-    windows starts a new run."""
-    ranges: list[tuple[int, int]] = []
-    for day in days:
-        if ranges and day - ranges[-1][1] <= 2 * story_days + 1:
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return ranges
 
 
 class RegroupIndex:
