@@ -4,7 +4,7 @@ A first update of many feeds stores thousands of items; grouping them all once t
 was stored made the command wait for it (on 300 feeds x 50 items, a fifth of its time) while
 the fetch and the parser workers had long finished. `GroupAlong` groups the story queue in
 full batches (`GROUP_BATCH`, as `refresh_topic` takes them, in date order) as items are
-committed: in a process of its own (`python -m reader.core.grouping LOCATION DAYS`, on its own
+committed: in a process of its own (`python -m reader.core.grouping DAYS`, on its own
 connection to the store) when the store's location is known, so grouping does not share the
 updating process's interpreter lock with the fetch and the store writes; else on a thread.
 The refresh after the update groups what is left, scores, and does everything else it does.
@@ -33,6 +33,9 @@ log = logging.getLogger("reader.update")
 
 FINISH_WAIT = 60.0
 """Seconds the grouping process gets to finish its batches once the update is done."""
+
+_LOCATION_VARIABLE = "READER_GROUPING_DB"
+"""How the grouping process is told its database (a PostgreSQL URL may hold a password)."""
 
 # The directory holding the `reader` package, so the process imports this same code.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -153,11 +156,11 @@ class GroupAlong:
 async def _start(location: str, story_days: int) -> asyncio.subprocess.Process:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+    env[_LOCATION_VARIABLE] = location  # not argv, which any user can read
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "reader.core.grouping",
-        location,
         str(story_days),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -207,4 +210,4 @@ def serve(location: str, story_days: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]))
+    serve(os.environ[_LOCATION_VARIABLE], int(sys.argv[1]))
