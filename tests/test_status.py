@@ -100,3 +100,21 @@ def test_status_of_an_empty_database_says_never(db_path: Path) -> None:
     assert "last update: never" in text
     assert "feeds: 0 (0 enabled), 0 due now, 0 failing" in text
     assert "next checks:" not in text
+
+
+def test_status_says_which_topic_walks_wait_for_the_daemon(
+    store: Store, store_location: Path | str
+) -> None:
+    from reader.topic.refresh import REGROUP_KEY, RESCORE_KEY
+
+    fill(store)
+    assert "topic:" not in run_status(store_location)
+    store.set_meta(RESCORE_KEY, "0")
+    store.set_meta(REGROUP_KEY, "")
+
+    text = run_status(store_location)
+    document = json.loads(run_status(store_location, "--json"))
+
+    assert "topic: re-scoring and regrouping due" in text
+    assert "`reader stories refresh` does it now" in text
+    assert document["topic_walks_due"] == ["re-scoring", "regrouping"]

@@ -113,6 +113,7 @@ def status(app: AppContext, as_json: bool, next_count: int) -> None:
             },
             "items": {"total": stats.items, "unread": stats.unread},
             "last_update": iso(stats.last_update),
+            "topic_walks_due": list(state.walks_due),
             "daemons": [
                 {
                     "host": d.host,
@@ -158,6 +159,12 @@ def status(app: AppContext, as_json: bool, next_count: int) -> None:
         click.echo(
             f"last update: {short_date(stats.last_update)} UTC"
             f" ({_relative(stats.last_update - now)})"
+        )
+    if state.walks_due:
+        runs = "the daemon runs it" if pid is not None or state.shared else "no daemon runs"
+        click.echo(
+            f"topic: {' and '.join(state.walks_due)} due ({runs};"
+            " `reader stories refresh` does it now)"
         )
     if upcoming:
         click.echo("next checks:")

@@ -479,6 +479,8 @@ class Reader(ReadingUseCases):
 
     def status(self, *, next_checks: int = 5, now: datetime | None = None) -> Status:
         """The daemon, feed and item counts, and the next `next_checks` scheduled checks."""
+        from reader.topic.refresh import due_walks
+
         now = now or utc_now()
         return Status(
             location=redact(self.location or ""),
@@ -488,4 +490,5 @@ class Reader(ReadingUseCases):
             now=now,
             daemons=self.daemons(),
             shared=self.location is not None and database_file(self.location) is None,
+            walks_due=due_walks(self._store),
         )

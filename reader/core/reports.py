@@ -65,3 +65,6 @@ class Status:
     """Every daemon attached (on a database server; on a file, the one holding its lock)."""
     shared: bool = False
     """The store is a database server that several daemons may share."""
+    walks_due: tuple[str, ...] = ()
+    """Whole-store topic walks waiting for the daemon or `reader stories refresh`
+    ("re-scoring", "regrouping"); updates never run them."""

@@ -127,6 +127,13 @@ class RefreshReport:
     """True when `should_stop` ended the refresh early."""
 
 
+def due_walks(store: Store) -> tuple[str, ...]:
+    """The whole-store walks waiting for a refresh that walks (the daemon's, `reader stories
+    refresh`): "re-scoring" after the profile changed, "regrouping" after `--force`."""
+    due = (("re-scoring", RESCORE_KEY), ("regrouping", REGROUP_KEY))
+    return tuple(name for name, key in due if store.get_meta(key) is not None)
+
+
 def seed_texts(store: Store) -> list[str]:
     """The texts (title, summary, body) of the seeds in the store, in id order."""
     seeds = store.seeds_source()
