@@ -62,6 +62,18 @@ def normalize_tag(name: str) -> str:
     return " ".join(name.split())
 
 
+def write_meta(conn: psycopg.Connection, key: str, value: str | None) -> None:
+    """Set (or, with None, remove) one meta value inside a write."""
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key = %s", (key,))
+    else:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
 def drop_unused_tags(conn: psycopg.Connection) -> None:
     """A tag nothing carries any more is gone, so completion never offers it."""
     conn.execute(

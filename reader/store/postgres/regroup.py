@@ -7,6 +7,7 @@ from __future__ import annotations
 import psycopg
 
 from reader.models import IndexedItem, RegroupWrite
+from reader.store.postgres._base import write_meta
 from reader.store.postgres.topic import TopicMixin
 from reader.store.story_index import centroid_to_db
 
@@ -95,11 +96,4 @@ def _apply_regroup(conn: psycopg.Connection, write: RegroupWrite) -> None:
             (list(write.grouped),),
         )
     for key, value in write.meta:
-        if value is None:
-            conn.execute("DELETE FROM meta WHERE key = %s", (key,))
-        else:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, %s)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        write_meta(conn, key, value)

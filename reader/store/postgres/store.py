@@ -7,6 +7,7 @@ from datetime import datetime
 import psycopg
 
 from reader.models import StoreCheck, StoreStats
+from reader.store.postgres._base import write_meta
 from reader.store.postgres._db import Database, from_db, to_db
 from reader.store.postgres.fleet import FleetMixin
 from reader.store.postgres.reading import ReadingMixin
@@ -45,17 +46,7 @@ class PostgresStore(ReadingMixin, RegroupMixin, TopicMixin, TagsMixin, SearchMix
         return self._db.read(work)
 
     def set_meta(self, key: str, value: str | None) -> None:
-        def work(conn: psycopg.Connection) -> None:
-            if value is None:
-                conn.execute("DELETE FROM meta WHERE key = %s", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (%s, %s)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
-
-        self._db.write(work)
+        self._db.write(lambda conn: write_meta(conn, key, value))
 
     def change_counter(self) -> int:
         def work(conn: psycopg.Connection) -> int:

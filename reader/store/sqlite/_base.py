@@ -67,6 +67,18 @@ def item_from_row(row: Sequence[Any], *, with_content: bool) -> Item:
     return rows.item_from_row(row, _CODEC, with_content=with_content)
 
 
+def write_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    """Set (or, with None, remove) one meta value inside a write."""
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+    else:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
 def normalize_tag(name: str) -> str:
     """Tags are trimmed, inner whitespace folded; case is kept but compared insensitively."""
     return " ".join(name.split())

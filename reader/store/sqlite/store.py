@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reader.exceptions import DiskFullError
 from reader.models import StoreCheck, StoreStats
+from reader.store.sqlite._base import write_meta
 from reader.store.sqlite._db import Database, free_bytes, from_db, location_of, to_db
 from reader.store.sqlite.fleet import FleetMixin
 from reader.store.sqlite.reading import ReadingMixin
@@ -56,14 +57,7 @@ class SQLiteStore(ReadingMixin, TopicMixin, TagsMixin, SearchMixin, FleetMixin):
 
     def set_meta(self, key: str, value: str | None) -> None:
         with self._db.write() as conn:
-            if value is None:
-                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+            write_meta(conn, key, value)
 
     def change_counter(self) -> int:
         with self._db.read() as conn:

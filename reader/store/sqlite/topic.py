@@ -18,7 +18,7 @@ from reader.models import (
     StoryChanges,
     StoryLead,
 )
-from reader.store.sqlite._base import pack_list
+from reader.store.sqlite._base import pack_list, write_meta
 from reader.store.sqlite._db import to_db
 from reader.store.sqlite.items import ItemsMixin
 from reader.store.sqlite.story_keys import pack_keys, unpack_keys
@@ -271,14 +271,7 @@ class TopicMixin(ItemsMixin):
             )
             _mark_grouped(conn, write.grouped)
             for key, value in write.meta:
-                if value is None:
-                    conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-                else:
-                    conn.execute(
-                        "INSERT INTO meta (key, value) VALUES (?, ?)"
-                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        (key, value),
-                    )
+                write_meta(conn, key, value)
 
     # -- stories ---------------------------------------------------------------------------
 
