@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,23 +60,11 @@ def _phase(phase: str, location: str, size: int) -> None:
 
 def _child(code: Path, phase: str, location: str, size: int) -> dict[str, float]:
     """Run one phase in a fresh process with `code`'s package; result, peak RSS (MB), wall."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--phase", phase, location, str(size)],
-        cwd=code,
-        env={**os.environ, "PYTHONPATH": str(code)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"phase {phase} on {location} failed")
-    result: dict[str, float] = json.loads(output.splitlines()[-1])
-    result["wall"] = time.perf_counter() - started
-    result["peak_mb"] = usage.ru_maxrss / 1024
-    return result
+    # Here, not at the top: the phase process runs this file with another checkout's package.
+    from bench.topic_bench import measure_phase
+
+    command = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, location, str(size)]
+    return measure_phase(command, code, {**os.environ, "PYTHONPATH": str(code)})
 
 
 def _copy_database(admin_url: str, template: str, name: str) -> None:

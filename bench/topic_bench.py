@@ -140,24 +140,28 @@ def phase_rescore(db: Path) -> dict[str, float]:
         return {"seconds": time.perf_counter() - started, "scored": report.scored}
 
 
-def _child(phase: str, db: Path, size: int) -> dict[str, float]:
-    """Run one phase in a fresh process; its result plus its peak RSS (MB) and wall time."""
+def measure_phase(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Run a phase's process; the JSON result it prints last, plus its peak RSS (MB) and wall
+    time (seconds)."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.topic_bench", "--phase", phase, str(db), str(size)],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"phase {phase} failed")
+        raise SystemExit(f"{' '.join(command[-4:])} failed")
     result: dict[str, float] = json.loads(output.splitlines()[-1])
     result["wall"] = time.perf_counter() - started
     result["peak_mb"] = usage.ru_maxrss / 1024
     return result
+
+
+def _child(phase: str, db: Path, size: int) -> dict[str, float]:
+    """Run one phase in a fresh process; its result plus its peak RSS (MB) and wall time."""
+    command = [sys.executable, "-m", "bench.topic_bench", "--phase", phase, str(db), str(size)]
+    return measure_phase(command, PROJECT)
 
 
 def _command(db: Path, *args: str) -> tuple[float, float]:

@@ -8,7 +8,7 @@ import psycopg
 
 from reader.models import IndexedItem, RegroupWrite
 from reader.store.postgres._base import write_meta
-from reader.store.postgres.topic import TopicMixin
+from reader.store.postgres.topic import TopicMixin, write_postings
 from reader.store.story_index import centroid_to_db
 
 
@@ -70,20 +70,14 @@ def _apply_regroup(conn: psycopg.Connection, write: RegroupWrite) -> None:
             " AS v (item, story) WHERE items.id = v.item",
             ([item for item, _ in moved], [story for _, story in moved]),
         )
-    # In index order; an entry given twice keeps the last (a statement may not write a row
-    # twice).
-    latest = {(e.day, term, e.item_id): (e.source_id, weight)
-              for e in write.index for term, weight in e.keys}  # fmt: skip
-    postings = [(*key, *latest[key]) for key in sorted(latest)]
-    if postings:
-        conn.execute(
-            "INSERT INTO story_postings (day, term, item_id, source_id, weight)"
-            " SELECT * FROM unnest(%s::integer[], %s::text[], %s::bigint[], %s::bigint[],"
-            " %s::double precision[])"
-            " ON CONFLICT (day, term, item_id)"
-            " DO UPDATE SET source_id = excluded.source_id, weight = excluded.weight",
-            tuple(list(column) for column in zip(*postings, strict=True)),
-        )
+    write_postings(
+        conn,
+        (
+            (e.day, term, e.item_id, e.source_id, weight)
+            for e in write.index
+            for term, weight in e.keys
+        ),
+    )
     if write.terms:
         conn.execute(
             "INSERT INTO story_terms (term, items) SELECT * FROM unnest(%s::text[], %s::bigint[])"

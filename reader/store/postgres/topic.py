@@ -6,7 +6,7 @@ The same contract and the same story index as the SQLite store's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import psycopg
@@ -276,23 +276,12 @@ def _apply_story_changes(conn: psycopg.Connection, changes: StoryChanges) -> dic
             (list(centroids), list(centroids.values())),
         )
     if changes.postings:
-        # In index order (day, term, item): new reports' days are the last few, so the index
-        # is written in a few adjacent pages. A posting given twice keeps the last.
-        postings = {(day, term, item): (source, weight)
-                    for item, source, day, term, weight in changes.postings}  # fmt: skip
-        keys = sorted(postings)
-        conn.execute(
-            "INSERT INTO story_postings (day, term, item_id, source_id, weight)"
-            " SELECT * FROM unnest(%s::integer[], %s::text[], %s::bigint[], %s::bigint[],"
-            " %s::double precision[])"
-            " ON CONFLICT (day, term, item_id)"
-            " DO UPDATE SET source_id = excluded.source_id, weight = excluded.weight",
+        # New reports' days are the last few, so the index is written in a few adjacent pages.
+        write_postings(
+            conn,
             (
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [k[2] for k in keys],
-                [postings[k][0] for k in keys],
-                [postings[k][1] for k in keys],
+                (day, term, item, source, weight)
+                for item, source, day, term, weight in changes.postings
             ),
         )
     if changes.grouped:
@@ -324,3 +313,22 @@ def _apply_story_changes(conn: psycopg.Connection, changes: StoryChanges) -> dic
             (list(story_of), list(story_of.values())),
         )
     return created
+
+
+def write_postings(
+    conn: psycopg.Connection, postings: Iterable[tuple[int, str, int, int, float]]
+) -> None:
+    """Write (day, term, item, source, weight) postings in one statement, in index order; a
+    posting given twice keeps the last (a statement may not write a row twice)."""
+    latest = {(day, term, item): (source, weight) for day, term, item, source, weight in postings}
+    rows = [(*key, *latest[key]) for key in sorted(latest)]
+    if not rows:
+        return
+    conn.execute(
+        "INSERT INTO story_postings (day, term, item_id, source_id, weight)"
+        " SELECT * FROM unnest(%s::integer[], %s::text[], %s::bigint[], %s::bigint[],"
+        " %s::double precision[])"
+        " ON CONFLICT (day, term, item_id)"
+        " DO UPDATE SET source_id = excluded.source_id, weight = excluded.weight",
+        tuple(list(column) for column in zip(*rows, strict=True)),
+    )
