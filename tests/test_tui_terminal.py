@@ -111,9 +111,12 @@ def test_reader_runs_in_a_real_terminal_and_quits_cleanly(
     terminal.keys("A")  # shift+a, as a terminal sends it
     terminal.wait_for("Mark every item in Topic read?")
     terminal.keys("n")
+    # A key sent while the dialog is still closing goes to the dialog, as it would for a user.
+    terminal.wait_until(lambda shown: "Mark every item" not in shown, "closed the question")
     terminal.keys("?")
     terminal.wait_for("Full-text search")
     terminal.keys("q")  # closes the help (esc then q at once would read as alt+q)
+    terminal.wait_until(lambda shown: "Full-text search" not in shown, "closed the help")
     terminal.wait_for("Paragraph one of report 248.")
     terminal.keys("q")
     terminal.wait_for("reader-exit-0")
