@@ -15,8 +15,9 @@ import pytest
 
 from reader.fetch import _httpcore_compat
 from reader.parse import _feedparser_compat
+from reader.tui import _textual_compat
 
-WALLS = [_httpcore_compat, _feedparser_compat]
+WALLS = [_httpcore_compat, _feedparser_compat, _textual_compat]
 
 
 @pytest.mark.parametrize("wall", WALLS, ids=lambda wall: wall.__name__)

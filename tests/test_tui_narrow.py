@@ -20,11 +20,12 @@ from reader.core import Reader
 from reader.models import ItemFilter, SortOrder
 from reader.store import SQLiteStore
 from reader.tui import ReaderApp
+from reader.tui._textual_compat import footer_key_action
 from reader.tui.layout import NARROW, Panes
 from reader.tui.screens.help import HelpScreen
 from reader.tui.screens.main import MainScreen
 from reader.tui.widgets.item_list import ItemList
-from reader.tui.widgets.key_footer import KeyFooter, action_of
+from reader.tui.widgets.key_footer import KeyFooter
 from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import Sidebar
 from tests.test_tui import fill_store, fixed_clock, go_to_view, main_screen, news_key, settle
@@ -58,7 +59,7 @@ def shown(widget: Widget) -> bool:
 def footer_keys(screen: MainScreen) -> list[tuple[str, Region]]:
     """The footer's keys in order: (action, where it is drawn)."""
     footer = screen.query_one(KeyFooter)
-    return [(action_of(w) or "", w.region) for w in footer.children if action_of(w)]
+    return [(footer_key_action(w) or "", w.region) for w in footer.children if footer_key_action(w)]
 
 
 # -- the layout at 80x24 ------------------------------------------------------------------------

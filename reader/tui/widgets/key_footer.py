@@ -10,6 +10,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from reader.tui._textual_compat import footer_key_action, is_palette_key
+
 
 class KeyFooter(Footer):
     """One line of keys; `first` lead, then `only` (None: all) in the bindings' order."""
@@ -39,22 +41,15 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         widgets: list[Widget] = list(super().compose())
         leading = sorted(
-            (w for w in widgets if action_of(w) in self.first),
-            key=lambda w: self.first.index(action_of(w) or ""),
+            (w for w in widgets if footer_key_action(w) in self.first),
+            key=lambda w: self.first.index(footer_key_action(w) or ""),
         )
         yield from leading
         for widget in widgets:
-            action = action_of(widget)
+            action = footer_key_action(widget)
             if widget in leading:
                 continue
             left_out = self.only is not None and action is not None and action not in self.only
-            if left_out and not widget.has_class("-command-palette"):  # Footer decides that one
+            if left_out and not is_palette_key(widget):  # Footer decides that one
                 continue
             yield widget
-
-
-def action_of(widget: Widget) -> str | None:
-    """The action of one of the footer's keys (Textual's `FooterKey`, whose class is not
-    public), None for anything else."""
-    action = getattr(widget, "action", None)
-    return action if isinstance(action, str) else None
