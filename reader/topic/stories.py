@@ -41,11 +41,21 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from reader.models import StoryCandidate, StoryCentroid, StoryChanges, StoryLead
 from reader.topic.profile import Idf
+from reader.topic.story_batch import (
+    Batch,
+    Entry,
+    Similarities,
+    StoryState,
+    Vector,
+    better_title,
+    cosine,
+    merge_stories,
+    stories_agree,
+)
 from reader.topic.text import stem, terms_of, words
 
 LEAD_WORDS = 60
@@ -102,12 +112,6 @@ TITLE_WORDS = 30
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SPACE = re.compile(r"\s+")
 
-Vector = dict[str, float]
-"""Weights by term."""
-
-Similarities = dict[int, float]
-"""Similarity by item id."""
-
 
 def day_of(moment: datetime) -> int:
     """Days since 1970-01-01 (UTC) of a moment."""
@@ -162,11 +166,6 @@ def _key_vector(terms: Mapping[str, float], idf: Idf) -> Vector:
     return {term: -w / norm for w, term in strongest} if norm else {}
 
 
-def _cosine(vector: Vector, other: Mapping[str, float]) -> float:
-    norm = math.sqrt(sum(w * w for w in other.values()))
-    return sum(w * other.get(t, 0.0) for t, w in vector.items()) / norm if norm else 0.0
-
-
 Key = tuple[int, int, int, str, float]
 """(item id, source id, day, term, weight): one key term of an item, as indexed."""
 
@@ -203,65 +202,6 @@ def batch_statistics(
     return terms, Idf.from_counts(total, before + len(leads)), own
 
 
-@dataclass
-class _Entry:
-    """An item the grouper knows: from the index or from the batch."""
-
-    source: int
-    day: int
-    story: int | None
-    """A stored story id (positive) or a story made in this batch (negative)."""
-    stored: int | None = None
-    """The story the store holds it in (None for the batch's own items)."""
-
-
-@dataclass
-class _Story:
-    """A story as the batch sees it."""
-
-    size: int
-    sums: dict[str, float]
-    """Sum of the members' key vectors."""
-    title: str = ""
-    changed: bool = False
-
-
-@dataclass
-class _Batch:
-    """The grouping state of one batch: items, postings, stories and what changed."""
-
-    entries: dict[int, _Entry] = field(default_factory=dict)
-    postings: dict[str, list[tuple[int, float, int]]] = field(default_factory=dict)
-    """Key terms of the batch's own items: (item, weight, day) by term (stored items come with
-    their similarity)."""
-    found: dict[int, dict[int, float]] = field(default_factory=dict)
-    """Stored candidates of each batch item, with their similarity."""
-    stories: dict[int, _Story] = field(default_factory=dict)
-    renamed: dict[int, int] = field(default_factory=dict)
-    """Merged story -> the story it went into."""
-    merges: list[tuple[int, int]] = field(default_factory=list)
-    next_new: int = -1
-
-    def story_of(self, item: int) -> int | None:
-        return self.resolve(self.entries[item].story)
-
-    def resolve(self, story: int | None) -> int | None:
-        while story is not None and story in self.renamed:
-            story = self.renamed[story]
-        return story
-
-    def add_member(self, story: int, vector: Vector) -> None:
-        state = self.stories.setdefault(story, _Story(0, {}))
-        state.size += 1
-        _add(state.sums, vector)
-        state.changed = True
-
-
-def _add(sums: dict[str, float], vector: Mapping[str, float]) -> None:
-    for term, weight in vector.items():
-        sums[term] = sums.get(term, 0.0) + weight
-
-
 def group_batch(
     leads: Sequence[StoryLead],
     statistics: Idf | TermCountSource,
@@ -283,7 +223,7 @@ def group_batch(
     else:
         terms, idf, own = batch_statistics(leads, statistics)
     vectors = {lead.id: _key_vector(terms[lead.id], idf) for lead in leads}
-    batch = _Batch()
+    batch = Batch()
     keys = _keys(leads, vectors)
     if leads:
         for found in candidates(keys, story_days, SUPPORT):
@@ -291,12 +231,12 @@ def group_batch(
                 continue  # being regrouped: it is compared as a member of this batch
             batch.found.setdefault(found.lead_id, {})[found.item_id] = found.similarity
             if found.item_id not in batch.entries:
-                batch.entries[found.item_id] = _Entry(
+                batch.entries[found.item_id] = Entry(
                     found.source_id, found.day, found.story_id, found.story_id
                 )
         stored = {e.story for e in batch.entries.values() if e.story is not None}
         for story, centroid in centroids(sorted(stored)).items():
-            batch.stories[story] = _Story(centroid.size, dict(centroid.weights))
+            batch.stories[story] = StoryState(centroid.size, dict(centroid.weights))
     titles = {lead.id: story_title(lead.text) for lead in leads}
     for lead in leads:
         vector = vectors[lead.id]
@@ -314,7 +254,7 @@ def _keys(leads: Sequence[StoryLead], vectors: dict[int, Vector]) -> list[Key]:
     ]
 
 
-def _similarities(lead: StoryLead, vector: Vector, batch: _Batch, story_days: int) -> Similarities:
+def _similarities(lead: StoryLead, vector: Vector, batch: Batch, story_days: int) -> Similarities:
     """Similarity to the stored candidates and to the batch's earlier items."""
     found: Similarities = dict(batch.found.get(lead.id, {}))
     low, high = lead.day - story_days, lead.day + story_days
@@ -328,16 +268,16 @@ def _similarities(lead: StoryLead, vector: Vector, batch: _Batch, story_days: in
     return found
 
 
-def _centroid_agrees(batch: _Batch, story: int, vector: Vector) -> bool:
+def _centroid_agrees(batch: Batch, story: int, vector: Vector) -> bool:
     state = batch.stories.get(story)
-    return state is None or _cosine(vector, state.sums) >= CENTROID
+    return state is None or cosine(vector, state.sums) >= CENTROID
 
 
 def _place(
     lead: StoryLead,
     vector: Vector,
     vectors: dict[int, Vector],
-    batch: _Batch,
+    batch: Batch,
     story_days: int,
     titles: dict[int, str],
 ) -> None:
@@ -363,7 +303,7 @@ def _place(
         if backed and _centroid_agrees(batch, story, vector):
             qualified.append((best, story))
     qualified.sort(key=lambda p: (-p[0], p[1]))
-    entry = _Entry(lead.source_id, lead.day, None)
+    entry = Entry(lead.source_id, lead.day, None)
     batch.entries[lead.id] = entry
     closest = max(loners, default=None)
     if qualified and not (closest is not None and closest[0] > qualified[0][0]):
@@ -373,7 +313,7 @@ def _place(
         batch.add_member(story, vector)
         if story < 0:
             state = batch.stories[story]
-            state.title = _better_title(state.title, titles.get(lead.id, ""))
+            state.title = better_title(state.title, titles.get(lead.id, ""))
     elif closest is not None:
         best, partner = closest
         story = batch.next_new
@@ -383,7 +323,7 @@ def _place(
         # A stored partner's own vector is not at hand: the new item's stands for both.
         batch.add_member(story, vectors.get(partner) or vector)
         batch.add_member(story, vector)
-        batch.stories[story].title = _better_title(titles.get(partner, ""), titles.get(lead.id, ""))
+        batch.stories[story].title = better_title(titles.get(partner, ""), titles.get(lead.id, ""))
         story = _bridge(batch, best, story, qualified)
     else:
         return
@@ -398,52 +338,16 @@ def _place(
             batch.add_member(story, other_vector)
 
 
-def _bridge(batch: _Batch, best: float, story: int, others: Sequence[tuple[float, int]]) -> int:
+def _bridge(batch: Batch, best: float, story: int, others: Sequence[tuple[float, int]]) -> int:
     """Merge into `story` the other stories an item links to as strongly (`MERGE`), when their
     centroids agree; the story it ends in."""
     for value, other in others:
-        if value >= max(MERGE, BALANCE * best) and _stories_agree(batch, story, other):
-            story = _merge(batch, story, other)
+        if value >= max(MERGE, BALANCE * best) and stories_agree(batch, story, other, CENTROID):
+            story = merge_stories(batch, story, other)
     return story
 
 
-def _better_title(first: str, second: str) -> str:
-    """The first title, unless it is missing or cut from a long opening and the second is not."""
-    if first and not (first.endswith("…") and second and not second.endswith("…")):
-        return first
-    return second or first
-
-
-def _stories_agree(batch: _Batch, first: int, second: int) -> bool:
-    a, b = batch.stories.get(first), batch.stories.get(second)
-    if a is None or b is None:
-        return True
-    norm = math.sqrt(sum(w * w for w in a.sums.values()))
-    unit = {t: w / norm for t, w in a.sums.items()} if norm else {}
-    return _cosine(unit, b.sums) >= CENTROID
-
-
-def _merge(batch: _Batch, first: int, second: int) -> int:
-    """Merge two stories; a stored story outlives a new one, an older one a newer one."""
-
-    def rank(story: int) -> tuple[int, int]:
-        return (0, story) if story > 0 else (1, -story)
-
-    kept, gone = sorted((first, second), key=rank)
-    batch.renamed[gone] = kept
-    moved = batch.stories.pop(gone, None)
-    if moved is not None:
-        state = batch.stories.setdefault(kept, _Story(0, {}, moved.title))
-        state.size += moved.size
-        _add(state.sums, moved.sums)
-        state.changed = True
-        state.title = state.title or moved.title
-    if gone > 0:
-        batch.merges.append((kept, gone))
-    return kept
-
-
-def _centroid(state: _Story) -> StoryCentroid:
+def _centroid(state: StoryState) -> StoryCentroid:
     strongest = sorted(state.sums.items(), key=lambda p: (-p[1], p[0]))[:CENTROID_TERMS]
     return StoryCentroid(state.size, tuple((t, round(w, 6)) for t, w in strongest))
 
@@ -451,7 +355,7 @@ def _centroid(state: _Story) -> StoryCentroid:
 def _changes(
     leads: Sequence[StoryLead],
     vectors: dict[int, Vector],
-    batch: _Batch,
+    batch: Batch,
     terms: dict[str, int],
     keys: list[Key],
 ) -> StoryChanges:
