@@ -259,9 +259,18 @@ def news_stories(
 def stored_news_stories(
     part: str, *, hours: int = 24, order: str | int = "time"
 ) -> tuple[float, float, int, int]:
-    """Same-story pair quality on the real news of one split's sources as a store groups it:
-    written into a real SQLite store (each source's new items in one write) and the topic
-    refreshed every `hours` (24: a day at a time), as the daemon does after each update.
+    """Same-story pair quality on the real news of one split's sources as a store groups it
+    (`stored_news_groups`)."""
+    items, _ = split_news(part)
+    return news_pair_quality(stored_news_groups(part, hours=hours, order=order), items)
+
+
+def stored_news_groups(
+    part: str, *, hours: int = 24, order: str | int = "time"
+) -> list[list[tuple[str, str]]]:
+    """The stories (item keys) a store makes of the real news of one split's sources: written
+    into a real SQLite store (each source's new items in one write) and the topic refreshed
+    every `hours` (24: a day at a time), as the daemon does after each update.
 
     `order` "time" keeps the items' own times; a seed moves each item to a random second of
     its day (the day stays), so the store meets a day's items in another order."""
@@ -300,8 +309,7 @@ def stored_news_stories(
                 store.write_items(feeds[path], writes, now=now)
             refresh_topic(store, Settings(), now=now)
         stories = store.get_stories(min_sources=1)
-        groups = [[items[int(i.identity)].key for i in story.items] for story in stories]
-    return news_pair_quality(groups, items)
+        return [[items[int(i.identity)].key for i in story.items] for story in stories]
 
 
 ARRIVAL_ORDERS = 8

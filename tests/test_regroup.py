@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -14,9 +15,10 @@ from reader.config import Settings
 from reader.models import ItemWrite
 from reader.store.base import Store
 from reader.topic import refresh as refresh_module
-from reader.topic import refresh_topic
+from reader.topic import refresh_topic, story_repair
 from reader.topic.refresh import REGROUP_KEY
 from reader.topic.stories import LEAD_CHARS, lead_terms
+from reader.topic.story_batch import Batch
 
 from .conftest import needs_corpus
 
@@ -72,6 +74,38 @@ def test_a_forced_regroup_makes_the_stories_of_grouping_the_queue_batch_by_batch
     assert len(by_queue[0]) > 10
     forced = refresh_topic(store, Settings(), force=True, now=NOW)
     assert forced.grouped == ITEMS and store.get_meta(REGROUP_KEY) is None
+    assert _grouping(store) == by_queue
+
+
+@needs_corpus
+@pytest.mark.usefixtures("small_batches")
+def test_a_forced_regroup_repairs_stories_as_grouping_the_queue_does(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repairs after each batch (`reader/topic/story_repair.py`), made frequent here by
+    looser floors, decide alike whether the batch reads the store or the walk's memory."""
+    monkeypatch.setattr(story_repair, "APART", 0.25)
+    monkeypatch.setattr(story_repair, "REPAIR_CENTROID", 0.2)
+    monkeypatch.setattr(story_repair, "REPAIR_LINKS", 1)
+    repairs = {"merged": 0, "split": 0}
+    merge, split = story_repair.merge_stories, story_repair.parts_apart
+
+    def merged(batch: Batch, first: int, second: int) -> int:
+        repairs["merged"] += 1
+        return merge(batch, first, second)
+
+    def parts(*args: Any) -> list[list[int]]:
+        found = split(*args)
+        repairs["split"] += len(found)
+        return found
+
+    monkeypatch.setattr(story_repair, "merge_stories", merged)
+    monkeypatch.setattr(story_repair, "parts_apart", parts)
+    _fill(store)
+    refresh_topic(store, Settings(), now=NOW)
+    by_queue = _grouping(store)
+    assert repairs["merged"] and repairs["split"]
+    refresh_topic(store, Settings(), force=True, now=NOW)
     assert _grouping(store) == by_queue
 
 

@@ -540,9 +540,12 @@ def test_same_story_pairs_over_shuffled_arrival_orders_meet_floors() -> None:
     """The tuned sources in one pass, each day's items shuffled: one order can be lucky (the
     corpus order is near the best), the median of several says what the rules give."""
     figures = [news_stories("tuned", order=seed) for seed in range(ARRIVAL_ORDERS)]
-    # Measured medians 0.902 and 0.900 (lowest 0.754 and 0.700): bench/topic_quality.py.
-    assert statistics.median(f[0] for f in figures) >= 0.88
-    assert statistics.median(f[1] for f in figures) >= 0.88
+    # Measured medians 0.908 and 0.900, lowest 0.851 and 0.879 (bench/topic_quality.py; before
+    # the repairs after each batch: medians 0.902 and 0.900, lowest 0.754 and 0.700).
+    assert statistics.median(f[0] for f in figures) >= 0.9
+    assert statistics.median(f[1] for f in figures) >= 0.89
+    assert min(f[0] for f in figures) >= 0.84
+    assert min(f[1] for f in figures) >= 0.87
 
 
 @needs_corpus

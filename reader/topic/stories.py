@@ -30,6 +30,12 @@ of an item is its candidates, never the store. Then:
   in passing is no bridge: one link of 0.31 into the Ukraine talks from a report linked at
   0.69 to the Iran talks (both in Geneva) merged the two.
 
+Once the whole batch is placed, two repairs look at the stories it touched as wholes, with every
+link it saw at once, so the order the batch came in weighs less (`reader/topic/story_repair.py`):
+two stories that several good links join and whose centroids agree closely merge, and a story
+made by the batch (never a stored one) falls apart where its members form groups that link to
+each other on average below `APART`.
+
 Story ids are stable: adding items never renumbers stories; an item only moves when its story
 is merged. A story may run longer than `story_days` as long as each report is within that many
 days of another. A full regroup (`reader stories refresh --force`) clears the index and runs
@@ -56,6 +62,7 @@ from reader.topic.story_batch import (
     merge_stories,
     stories_agree,
 )
+from reader.topic.story_repair import merge_linked, split_apart
 from reader.topic.text import stem, terms_of, words
 
 LEAD_WORDS = 60
@@ -243,6 +250,8 @@ def group_batch(
         _place(lead, vector, vectors, batch, story_days, titles)
         for term, weight in vector.items():
             batch.postings.setdefault(term, []).append((lead.id, weight, lead.day))
+    merge_linked(batch, LINK)
+    split_apart(leads, vectors, batch, titles)
     return _changes(leads, vectors, batch, own, keys)
 
 
@@ -283,6 +292,7 @@ def _place(
 ) -> None:
     """Decide the story of one item: join, start with a lone report, bridge, or none."""
     similar = _similarities(lead, vector, batch, story_days)
+    batch.links[lead.id] = {item: value for item, value in similar.items() if value >= SUPPORT}
     by_story: dict[int, list[float]] = {}
     loners: list[tuple[float, int]] = []
     for item, value in similar.items():

@@ -58,6 +58,9 @@ class Batch:
     """Merged story -> the story it went into."""
     merges: list[tuple[int, int]] = field(default_factory=list)
     next_new: int = -1
+    links: dict[int, Similarities] = field(default_factory=dict)
+    """Each batch item's links (at least the similarity floor) to the stored items and to the
+    batch's earlier items: every pair of items the batch compares, once."""
 
     def story_of(self, item: int) -> int | None:
         """The story an item is in now (merges followed)."""
