@@ -16,7 +16,7 @@ from bench.topic_quality import load_seeds
 from reader.config import Settings, TopicSettings
 from reader.models import ItemWrite
 from reader.sources.seeds import import_seeds
-from reader.store import SQLiteStore
+from reader.store import open_store
 from reader.store.base import Store
 from reader.topic import refresh as refresh_module
 from reader.topic import refresh_topic
@@ -36,9 +36,9 @@ def paragraphs() -> list[str]:
     return found
 
 
-def filled(path: Path) -> SQLiteStore:
+def filled(location: Path | str) -> Store:
     """A store with the seeds and one item per seed paragraph, scored with the seeds' topic."""
-    store = SQLiteStore(path)
+    store = open_store(location)
     import_seeds(store, SEEDS_DIR, now=NOW)
     feed = store.add_feed("https://a.example/feed")
     items = [
@@ -55,6 +55,20 @@ def scores(store: Store) -> list[tuple[int, float | None, tuple[str, ...]]]:
 
 
 @pytest.fixture
+def caller_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The ranges a pooled walk's caller read itself (those its workers did not score)."""
+    read: list[tuple[int, int]] = []
+    original = refresh_module._read_range
+
+    def spied(store: Store, after: int, through: int) -> list[tuple[int, str]]:
+        read.append((after, through))
+        return original(store, after, through)
+
+    monkeypatch.setattr(refresh_module, "_read_range", spied)
+    return read
+
+
+@pytest.fixture
 def pooled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, ...]]]:
     """Every walk of more than a few items goes to the pool, in small batches; yields the
     worker pids of each pool used."""
@@ -64,9 +78,9 @@ def pooled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, ...]]]:
     used: list[tuple[int, ...]] = []
     score = ScoringPool.score
 
-    def spied(self: ScoringPool[object], batches: object) -> object:
+    def spied(self: ScoringPool, ranges: object) -> object:
         used.append(self.worker_pids)
-        return score(self, batches)  # type: ignore[arg-type]
+        return score(self, ranges)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ScoringPool, "score", spied)
     yield used
@@ -81,7 +95,7 @@ def gone(pid: int) -> bool:
 
 
 def test_a_long_walk_scores_in_workers_exactly_as_in_process(
-    tmp_path: Path, pooled: list[tuple[int, ...]]
+    tmp_path: Path, pooled: list[tuple[int, ...]], caller_reads: list[tuple[int, int]]
 ) -> None:
     expected_store = filled(tmp_path / "in-process.db")
     with pytest.MonkeyPatch.context() as patch:
@@ -94,6 +108,28 @@ def test_a_long_walk_scores_in_workers_exactly_as_in_process(
     assert scores(store) == scores(expected_store)
     assert store.get_meta(RESCORE_KEY) is None
     assert pooled[-1] and all(len(pids) == 2 and all(map(gone, pids)) for pids in pooled)
+    assert caller_reads == []  # the workers read every batch themselves
+
+
+def test_workers_open_the_store_themselves_on_both_backends(
+    store_location: Path | str,
+    pooled: list[tuple[int, ...]],
+    caller_reads: list[tuple[int, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = filled(store_location)
+    try:
+        report = refresh_topic(store, CHANGED)
+        by_workers = scores(store)
+        assert report.scored == store.count_items() and len(pooled[-1]) == 2
+        assert caller_reads == []
+        # The same walk again in this process must find nothing to change.
+        store.set_meta(RESCORE_KEY, "0")
+        monkeypatch.setattr(refresh_module, "POOL_ITEMS", 10**9)
+        refresh_topic(store, CHANGED)
+        assert scores(store) == by_workers
+    finally:
+        store.close()
 
 
 def test_a_stopped_pooled_walk_goes_on_where_it_stopped(
@@ -119,7 +155,7 @@ def test_a_stopped_pooled_walk_goes_on_where_it_stopped(
 
 
 def test_batches_of_a_worker_that_dies_are_scored_by_the_caller(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caller_reads: list[tuple[int, int]]
 ) -> None:
     expected_store = filled(tmp_path / "in-process.db")
     refresh_topic(expected_store, CHANGED)
@@ -130,15 +166,16 @@ def test_batches_of_a_worker_that_dies_are_scored_by_the_caller(
     killed: list[int] = []
     score = ScoringPool.score
 
-    def killing_one(self: ScoringPool[object], batches: object) -> object:
+    def killing_one(self: ScoringPool, ranges: object) -> object:
         victim = self.worker_pids[0]
         os.kill(victim, 9)
         killed.append(victim)
-        return score(self, batches)  # type: ignore[arg-type]
+        return score(self, ranges)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ScoringPool, "score", killing_one)
     report = refresh_topic(store, CHANGED)
     assert killed and not report.stopped and report.scored == store.count_items()
+    assert caller_reads  # what the killed worker held
     assert scores(store) == scores(expected_store)
 
 

@@ -261,6 +261,26 @@ class Store(Protocol):
         """Item ids above `after`, ascending: the walk of a rescoring pass."""
         ...
 
+    def texts_after(
+        self, after: int, *, limit: int, max_chars: int, through: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(item id, title + summary + body cut to `max_chars`) of the first `limit` items
+        above `after` (and not above `through`, if given), by id: a re-scoring walk's batch,
+        read in one statement."""
+        ...
+
+    def shared_location(self) -> str | None:
+        """Where another process of this machine opens this same store (a file's path, a
+        database URL); None when none can (a database in memory). A URL may hold a password:
+        hand it over by environment, never in a command line."""
+        ...
+
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        """A block of many large writes (a re-scoring walk): a backend may hold more in
+        memory and defer housekeeping (SQLite: a bigger page cache, fewer WAL checkpoints)
+        inside it. Every write in it is still a whole transaction of its own."""
+        ...
+
     def get_texts(
         self,
         *,

@@ -269,41 +269,70 @@ def _score_queue(store: Store, model: TopicModel, should_stop: Stop) -> tuple[in
     return scored, False
 
 
-_Batch = tuple[int, list[int]]
-"""A walk's batch: the position after it, and the ids of its texts."""
+def _rescore_ranges(store: Store, after: int) -> Iterator[tuple[int, int]]:
+    """The walk's batches from `after` on, as ranges of item ids (above, up to): what the
+    workers read."""
+    while ids := store.item_ids_after(after, limit=RESCORE_WRITE):
+        for start in range(0, len(ids), SCORE_BATCH):
+            last = ids[min(start + SCORE_BATCH, len(ids)) - 1]
+            yield after, last
+            after = last
 
 
-def _rescore_batches(store: Store, after: int) -> Iterator[tuple[_Batch, list[str]]]:
-    """The walk's batches from `after` on, with their texts."""
-    while ids := store.item_ids_after(after, limit=SCORE_BATCH):
-        pairs = store.get_texts(ids=ids, max_chars=SAMPLE_CHARS)
-        yield (ids[-1], [item_id for item_id, _ in pairs]), [text for _, text in pairs]
-        after = ids[-1]
+def _read_range(store: Store, after: int, through: int) -> list[tuple[int, str]]:
+    return store.texts_after(after, limit=through - after, max_chars=SAMPLE_CHARS, through=through)
+
+
+_Scored = tuple[int, list[int], list[tuple[float, tuple[str, ...]]]]
+"""A walk's scored batch: the position after it, its item ids and their scores."""
+
+
+def _scored_in_process(store: Store, model: TopicModel, after: int) -> Iterator[_Scored]:
+    """The walk's batches from `after` on, read and scored here."""
+    while pairs := store.texts_after(after, limit=SCORE_BATCH, max_chars=SAMPLE_CHARS):
+        after = pairs[-1][0]
+        yield after, [item_id for item_id, _ in pairs], model.score([t for _, t in pairs])
 
 
 def _rescore_walk(store: Store, model: TopicModel, should_stop: Stop) -> tuple[int, bool]:
     """Go on with a due re-scoring walk; (how many, stopped before its end).
 
-    A long walk (`POOL_ITEMS` or more to go) is scored in worker processes, one per CPU,
-    started for it: this process reads and writes meanwhile."""
+    A long walk (`POOL_ITEMS` or more to go) is read and scored in worker processes, one per
+    CPU, started for it: this process writes meanwhile."""
     position = store.get_meta(RESCORE_KEY)
     if position is None:
         return 0, False
     after = int(position) if position.isdigit() else 0
     scored = 0
     with contextlib.ExitStack() as stack:
-        batches = _rescore_batches(store, after)
-        results: Iterator[tuple[_Batch, list[tuple[float, tuple[str, ...]]]]]
+        stack.enter_context(store.bulk_writes())
+        results: Iterator[_Scored]
         workers = os.cpu_count() or 1
-        if workers > 1 and len(store.item_ids_after(after, limit=POOL_ITEMS)) == POOL_ITEMS:
+        location = store.shared_location()
+        if (
+            workers > 1
+            and location is not None
+            and len(store.item_ids_after(after, limit=POOL_ITEMS)) == POOL_ITEMS
+        ):
             from reader.topic.pool import ScoringPool  # only long walks start processes
 
-            pool: ScoringPool[_Batch] = stack.enter_context(ScoringPool(model, workers))
-            results = pool.score(batches)
+            pool = stack.enter_context(
+                ScoringPool(
+                    model,
+                    workers,
+                    location,
+                    SAMPLE_CHARS,
+                    lambda first, last: _read_range(store, first, last),
+                )
+            )
+            results = (
+                (span[1], ids, scores)
+                for span, ids, scores in pool.score(_rescore_ranges(store, after))
+            )
         else:
-            results = ((ids, model.score(texts)) for ids, texts in batches)
+            results = _scored_in_process(store, model, after)
         unwritten: dict[int, tuple[float, tuple[str, ...]]] = {}
-        for (last, ids), scores in results:
+        for last, ids, scores in results:
             unwritten.update(zip(ids, scores, strict=True))
             stop = should_stop()
             if stop or len(unwritten) >= RESCORE_WRITE:

@@ -32,6 +32,9 @@ class PostgresStore(ReadingMixin, RegroupMixin, TopicMixin, TagsMixin, SearchMix
     def close(self) -> None:
         self._db.close()
 
+    def shared_location(self) -> str | None:
+        return self.url
+
     def __enter__(self) -> PostgresStore:
         return self
 

@@ -6,7 +6,9 @@ The same contract and the same story index as the SQLite store's
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 import psycopg
@@ -65,6 +67,24 @@ class TopicMixin(ItemsMixin):
     def item_ids_after(self, after: int, *, limit: int) -> list[int]:
         sql = "SELECT id FROM items WHERE id > %s ORDER BY id LIMIT %s"
         return self._db.read(lambda conn: [int(r[0]) for r in conn.execute(sql, (after, limit))])
+
+    def texts_after(
+        self, after: int, *, limit: int, max_chars: int, through: int | None = None
+    ) -> list[tuple[int, str]]:
+        last = (1 << 63) - 1 if through is None else through
+        sql = (
+            f"SELECT i.id, left({_TEXT}, %s) FROM items i WHERE i.id > %s AND i.id <= %s"
+            " ORDER BY i.id LIMIT %s"
+        )
+        return self._db.read(
+            lambda conn: [
+                (int(r[0]), str(r[1])) for r in conn.execute(sql, (max_chars, after, last, limit))
+            ]
+        )
+
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        # Each write is its own transaction here too; PostgreSQL needs nothing held apart.
+        return contextlib.nullcontext()
 
     def get_texts(
         self,

@@ -44,6 +44,9 @@ class SQLiteStore(ReadingMixin, TopicMixin, TagsMixin, SearchMixin, FleetMixin):
     def close(self) -> None:
         self._db.close()
 
+    def shared_location(self) -> str | None:
+        return None if str(self.path) == ":memory:" else location_of(self.path)
+
     def __enter__(self) -> SQLiteStore:
         return self
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from reader.models import (
@@ -72,6 +73,21 @@ class TopicMixin(ItemsMixin):
                 "SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
             ).fetchall()
         return [int(r[0]) for r in rows]
+
+    def texts_after(
+        self, after: int, *, limit: int, max_chars: int, through: int | None = None
+    ) -> list[tuple[int, str]]:
+        last = (1 << 63) - 1 if through is None else through
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT i.id, substr({_TEXT}, 1, ?) FROM items i WHERE i.id > ? AND i.id <= ?"
+                " ORDER BY i.id LIMIT ?",
+                (max_chars, after, last, limit),
+            ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        return self._db.bulk()
 
     def get_texts(
         self,
