@@ -128,21 +128,31 @@ def _byte_table(*, lower: bool) -> bytes:
 
 
 _LOWERED_WORD_BYTES = _byte_table(lower=True)
-_WORD_BYTES = _byte_table(lower=False)
 
-_PLAIN: dict[str, str | None] = {}
-"""Each non-ASCII character met so far, as plain ASCII for splitting: folded, with what is no
-letter or digit as spaces; None when the fold keeps a letter or digit outside ASCII."""
+_SPLIT: dict[str, str | None] = {}
+"""Each non-ASCII character met so far, as splitting needs it once lowered and folded: the
+ASCII it stands for ("" for a combining mark, which folding removes); " " when that is some
+punctuation and no letter or digit (the character is left in place: the byte table makes each
+of its UTF-8 bytes a space, as it would that punctuation); None when a letter or digit outside
+ASCII (or an upper-case one) stays."""
 
 
-def _plain(char: str) -> str | None:
-    if char not in _PLAIN:
-        folded = _folded(char)
-        if any(c.isalnum() and not c.isascii() for c in folded):
-            _PLAIN[char] = None
-        else:
-            _PLAIN[char] = "".join(c if c.isascii() else " " for c in folded)
-    return _PLAIN[char]
+def _split_form(char: str) -> str | None:
+    if char in _SPLIT:
+        return _SPLIT[char]
+    form: str | None = ""
+    for lowered in char.lower():  # lowering may make more than one character ("İ")
+        folded = lowered if lowered.isascii() else _folded(lowered)
+        # An upper-case letter left by folding ("™" is "TM") stays upper case in the plain
+        # definition, which the table would lower: such texts take the regular expression.
+        if any((c.isalnum() and not c.isascii()) or c.isupper() for c in folded):
+            form = None
+            break
+        form += "".join(c if c.isascii() else " " for c in folded)
+    if form and not any(c.isalnum() for c in form):
+        form = " "
+    _SPLIT[char] = form
+    return form
 
 
 def words(text: str, limit: int = WORD_LIMIT) -> list[str]:
@@ -151,25 +161,25 @@ def words(text: str, limit: int = WORD_LIMIT) -> list[str]:
     The same words as `_WORD.findall(fold(text))` (possessives need no removing: once its
     apostrophe splits it off, the "s" is a word of one letter, and those are left out), by the
     fastest route a text allows: most news is ASCII once its quotes and dashes (no word
-    characters) are spaces, and is split as bytes through a table, in C. A letter that stays
-    outside ASCII once folded (ß, other scripts) takes the regular expression.
+    characters) are spaces, and is split as bytes through a table, in C. Only the non-ASCII
+    characters that stand for letters or digits ("ü" for "u") are replaced first; the table
+    makes the bytes of the others (quotes, dashes) spaces, and lowers ASCII, so the text is
+    never lowered as a string. A letter that stays outside ASCII once folded (ß, other
+    scripts) takes the regular expression.
     tests/test_text.py checks this against the plain definition on every text of the corpus.
     """
     head = text if len(text) <= limit * _CHARS_PER_WORD else text[: limit * _CHARS_PER_WORD]
     if head.isascii():
         found = head.encode("ascii").translate(_LOWERED_WORD_BYTES).decode("ascii").split()
     else:
-        plain = lowered = head.lower()
-        exact = False
-        for char in set(_NON_ASCII.findall(lowered)):
-            replacement = _plain(char)
-            if replacement is None:
-                exact = True
-                break
-            plain = plain.replace(char, replacement)
-        if exact:
-            return _WORD.findall(fold(head))[:limit]
-        found = plain.encode("ascii").translate(_WORD_BYTES).decode("ascii").split()
+        plain = head
+        for char in set(_NON_ASCII.findall(head)):
+            form = _SPLIT[char] if char in _SPLIT else _split_form(char)
+            if form is None:
+                return _WORD.findall(fold(head))[:limit]
+            if form != " ":
+                plain = plain.replace(char, form)
+        found = plain.encode("utf-8").translate(_LOWERED_WORD_BYTES).decode("ascii").split()
     return [word for word in found if len(word) > 1][:limit]
 
 
