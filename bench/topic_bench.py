@@ -8,6 +8,11 @@ busy reader would bring). Each phase runs in its own process; its peak RSS is th
 
 Run from the project folder (`--stores DIR` keeps the built stores for the next run):
     .venv/bin/python -m bench.topic_bench --sizes 1000,10000,100000
+
+`--phases new,rescore,regroup` runs only those phases (a phase not run prints "-"); with
+`--before TREE` each round runs them with another checkout's code too (before ours, on its own
+copy of the store: a before/after under the same load), and `--rounds N` prints the medians of
+N rounds and, with `--before`, ours over the other's.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,15 +164,21 @@ def measure_phase(
     return result
 
 
-def _child(phase: str, db: Path, size: int) -> dict[str, float]:
-    """Run one phase in a fresh process; its result plus its peak RSS (MB) and wall time."""
+def _child(phase: str, db: Path, size: int, tree: Path = PROJECT) -> dict[str, float]:
+    """Run one phase in a fresh process with `tree`'s code; its result plus its peak RSS (MB)
+    and wall time."""
     command = [sys.executable, "-m", "bench.topic_bench", "--phase", phase, str(db), str(size)]
-    return measure_phase(command, PROJECT)
+    return measure_phase(command, tree, {**os.environ, "PYTHONPATH": str(tree)})
 
 
-def _command(db: Path, *args: str) -> tuple[float, float]:
-    """Time a whole `reader` command (from start to exit) and its peak RSS in MB."""
-    env = {**os.environ, "READER_CONFIG": str(db.parent / "empty.toml")}
+def _command(db: Path, *args: str, tree: Path = PROJECT) -> tuple[float, float]:
+    """Time a whole `reader` command (from start to exit) with `tree`'s code and its peak RSS
+    in MB."""
+    env = {
+        **os.environ,
+        "READER_CONFIG": str(db.parent / "empty.toml"),
+        "PYTHONPATH": str(tree),
+    }
     (db.parent / "empty.toml").write_text("")
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -181,6 +193,71 @@ def _command(db: Path, *args: str) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
+PHASES = ("new", "rescore", "regroup")
+
+Row = dict[str, float]
+"""One run's figures: build s; new items' score, refresh, topic s and MB; re-score s and MB;
+regroup s and MB (what was not run is absent)."""
+
+
+def _run(size: int, kept: Path | None, phases: set[str], tree: Path) -> Row:
+    """The phases on a fresh copy of the kept store (built first if missing), with `tree`'s
+    code."""
+    row: Row = {}
+    with tempfile.TemporaryDirectory(prefix="topic-bench-") as folder:
+        db = Path(folder) / "reader.db"
+        started = time.perf_counter()
+        if kept is None or not kept.is_file():
+            _child("build", db, size, tree)
+            if kept is not None:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(db, kept)  # whole: closing the store checkpointed its WAL
+        else:
+            shutil.copyfile(kept, db)
+            _child("open", db, size, tree)  # not in the phases' time or peak memory
+        row["build"] = time.perf_counter() - started
+        if "new" in phases:
+            new = _child("new", db, size, tree)
+            row.update(
+                score=new["score"],
+                refresh=new["refresh"],
+                topic=new["topic_total"],
+                new_mb=new["peak_mb"],
+            )
+        if "rescore" in phases:
+            rescore = _child("rescore", db, size, tree)
+            row.update(rescore=rescore["seconds"], rescore_mb=rescore["peak_mb"])
+        if "regroup" in phases:
+            seconds, mb = _command(db, "stories", "refresh", "--force", tree=tree)
+            row.update(regroup=seconds, regroup_mb=mb)
+    return row
+
+
+_COLUMNS = (
+    ("build", "{:>8.1f}"),
+    ("score", "{:>7.3f}"),
+    ("refresh", "{:>9.3f}"),
+    ("topic", "{:>7.3f}"),
+    ("new_mb", "{:>5.0f}"),
+    ("rescore", "{:>6.2f}"),
+    ("rescore_mb", "{:>5.0f}"),
+    ("regroup", "{:>6.2f}"),
+    ("regroup_mb", "{:>5.0f}"),
+)
+
+
+def _line(label: str, size: int, row: Row) -> str:
+    cells = []
+    for key, form in _COLUMNS:
+        width = len(form.format(0.0))
+        cells.append(form.format(row[key]) if key in row else "-".rjust(width))
+    build, score, refresh, topic, new_mb, rescore, rescore_mb, regroup, regroup_mb = cells
+    return (
+        f"{label:<8} {size:>8} {build} |            {score} {refresh} {topic} {new_mb} |"
+        f"         {rescore} {rescore_mb} |                         {regroup} {regroup_mb}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -192,6 +269,15 @@ def main() -> None:
         " (a copy is opened once first, so a store of an older schema migrates outside the"
         " phases)",
     )
+    parser.add_argument(
+        "--phases", default=",".join(PHASES), help="the phases to run: new, rescore, regroup"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout whose code runs the same phases in each round, before ours",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds; medians are printed")
     parser.add_argument("--phase", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -209,36 +295,43 @@ def main() -> None:
         elif phase == "rescore":
             print(json.dumps(phase_rescore(db)))
         return
-    compile_package()  # as installed: `reader` commands are timed whole
+    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
+    if not phases <= set(PHASES):
+        raise SystemExit(f"--phases: choose among {', '.join(PHASES)}")
+    trees = [("ours", PROJECT)]
+    if args.before is not None:
+        trees.insert(0, ("before", args.before.resolve()))
+    for _, tree in trees:
+        compile_package(tree)  # as installed: `reader` commands are timed whole
     print(
-        f"{'items':>8} {'build s':>8} | 1,000 new: {'score s':>7} {'refresh s':>9}"
+        f"{'code':<8} {'items':>8} {'build s':>8} | 1,000 new: {'score s':>7} {'refresh s':>9}"
         f" {'topic s':>7} {'MB':>5} | rescore {'s':>6} {'MB':>5} |"
-        f" stories refresh --force {'s':>6} {'MB':>5}"
+        f" stories refresh --force {'s':>6} {'MB':>5}",
+        flush=True,
     )
     for size in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory(prefix="topic-bench-") as folder:
-            db = Path(folder) / "reader.db"
-            kept = args.stores / f"reader-{size}.db" if args.stores else None
-            started = time.perf_counter()
-            if kept is None or not kept.is_file():
-                _child("build", db, size)
-                if kept is not None:
-                    kept.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(db, kept)  # whole: closing the store checkpointed its WAL
-            else:
-                shutil.copyfile(kept, db)
-                _child("open", db, size)  # not in the phases' time or peak memory
-            built = time.perf_counter() - started
-            new = _child("new", db, size)
-            rescore = _child("rescore", db, size)
-            force_seconds, force_mb = _command(db, "stories", "refresh", "--force")
-            print(
-                f"{size:>8} {built:>8.1f} |            {new['score']:>7.3f} {new['refresh']:>9.3f}"
-                f" {new['topic_total']:>7.3f} {new['peak_mb']:>5.0f} |"
-                f"         {rescore['seconds']:>6.2f} {rescore['peak_mb']:>5.0f} |"
-                f"                         {force_seconds:>6.2f} {force_mb:>5.0f}",
-                flush=True,
-            )
+        kept = args.stores / f"reader-{size}.db" if args.stores else None
+        rows: dict[str, list[Row]] = {label: [] for label, _ in trees}
+        for _ in range(args.rounds):
+            for label, tree in trees:
+                row = _run(size, kept, phases, tree)
+                rows[label].append(row)
+                print(f"{_line(label, size, row)}   (load {os.getloadavg()[0]:.1f})", flush=True)
+        if args.rounds > 1 or args.before is not None:
+            medians = {
+                label: {k: statistics.median(r[k] for r in found) for k in found[0]}
+                for label, found in rows.items()
+            }
+            for label, row in medians.items():
+                print(_line(f"{label} M", size, row), flush=True)
+            if args.before is not None:
+                before, ours = medians["before"], medians["ours"]
+                ratios = ", ".join(
+                    f"{key} {ours[key] / before[key]:.2f}"
+                    for key in ("topic", "rescore", "regroup")
+                    if key in ours and before.get(key)
+                )
+                print(f"ours / before at {size}: {ratios}", flush=True)
 
 
 if __name__ == "__main__":

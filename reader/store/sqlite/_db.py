@@ -181,8 +181,9 @@ class Database:
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Many large writes: a bigger page cache and fewer WAL checkpoints inside the block,
-        the WAL checkpointed (without waiting for readers) at its end."""
+        """Many large writes: a bigger page cache and fewer WAL checkpoints inside the block
+        (the first commit after it checkpoints what the WAL holds, as any commit over
+        SQLite's threshold does)."""
         with self.lock:
             try:
                 cache = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
@@ -198,7 +199,6 @@ class Database:
                 try:
                     self.conn.execute(f"PRAGMA cache_size = {cache}")
                     self.conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
-                    self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error as exc:
                     raise self.error(exc) from exc
 
