@@ -149,8 +149,8 @@ def phase_rescore(db: Path) -> dict[str, float]:
 def measure_phase(
     command: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> dict[str, float]:
-    """Run a phase's process; the JSON result it prints last, plus its peak RSS (MB) and wall
-    time (seconds)."""
+    """Run a phase's process; the JSON result it prints last, plus its peak RSS (MB), wall
+    time and CPU time (seconds; CPU of the worker processes it waited for included)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -161,6 +161,7 @@ def measure_phase(
     result: dict[str, float] = json.loads(output.splitlines()[-1])
     result["wall"] = time.perf_counter() - started
     result["peak_mb"] = usage.ru_maxrss / 1024
+    result["cpu"] = usage.ru_utime + usage.ru_stime
     return result
 
 
@@ -226,7 +227,11 @@ def _run(size: int, kept: Path | None, phases: set[str], tree: Path) -> Row:
             )
         if "rescore" in phases:
             rescore = _child("rescore", db, size, tree)
-            row.update(rescore=rescore["seconds"], rescore_mb=rescore["peak_mb"])
+            row.update(
+                rescore=rescore["seconds"],
+                rescore_cpu=rescore["cpu"],
+                rescore_mb=rescore["peak_mb"],
+            )
         if "regroup" in phases:
             seconds, mb = _command(db, "stories", "refresh", "--force", tree=tree)
             row.update(regroup=seconds, regroup_mb=mb)
@@ -240,6 +245,7 @@ _COLUMNS = (
     ("topic", "{:>7.3f}"),
     ("new_mb", "{:>5.0f}"),
     ("rescore", "{:>6.2f}"),
+    ("rescore_cpu", "{:>6.2f}"),
     ("rescore_mb", "{:>5.0f}"),
     ("regroup", "{:>6.2f}"),
     ("regroup_mb", "{:>5.0f}"),
@@ -251,10 +257,10 @@ def _line(label: str, size: int, row: Row) -> str:
     for key, form in _COLUMNS:
         width = len(form.format(0.0))
         cells.append(form.format(row[key]) if key in row else "-".rjust(width))
-    build, score, refresh, topic, new_mb, rescore, rescore_mb, regroup, regroup_mb = cells
+    build, score, refresh, topic, new_mb, rescore, cpu, rescore_mb, regroup, regroup_mb = cells
     return (
         f"{label:<8} {size:>8} {build} |            {score} {refresh} {topic} {new_mb} |"
-        f"         {rescore} {rescore_mb} |                         {regroup} {regroup_mb}"
+        f"         {rescore} {cpu} {rescore_mb} |                         {regroup} {regroup_mb}"
     )
 
 
@@ -305,7 +311,7 @@ def main() -> None:
         compile_package(tree)  # as installed: `reader` commands are timed whole
     print(
         f"{'code':<8} {'items':>8} {'build s':>8} | 1,000 new: {'score s':>7} {'refresh s':>9}"
-        f" {'topic s':>7} {'MB':>5} | rescore {'s':>6} {'MB':>5} |"
+        f" {'topic s':>7} {'MB':>5} | rescore {'s':>6} {'CPU s':>6} {'MB':>5} |"
         f" stories refresh --force {'s':>6} {'MB':>5}",
         flush=True,
     )
@@ -328,7 +334,7 @@ def main() -> None:
                 before, ours = medians["before"], medians["ours"]
                 ratios = ", ".join(
                     f"{key} {ours[key] / before[key]:.2f}"
-                    for key in ("topic", "rescore", "regroup")
+                    for key in ("topic", "rescore", "rescore_cpu", "regroup")
                     if key in ours and before.get(key)
                 )
                 print(f"ours / before at {size}: {ratios}", flush=True)

@@ -1,7 +1,8 @@
-"""Re-scoring a store after the profile changed: a long walk is scored in worker processes and
-ends exactly where the in-process walk ends (same scores, same terms), stops between batches
-and goes on where it stopped, survives its workers, and leaves no process behind; the store
-writes a score only where it changed."""
+"""Re-scoring a store after the profile changed: a long walk is scored in worker processes that
+read the store themselves (both backends) and ends exactly where the in-process walk ends (same
+scores, same terms), stops between batches and goes on where it stopped, survives its workers,
+and leaves no process behind; the store reads a walk's batch by id, writes a score only where
+it changed, and a bulk block of writes keeps them and leaves no setting behind."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bench.topic_quality import load_seeds
 from reader.config import Settings, TopicSettings
 from reader.models import ItemWrite
 from reader.sources.seeds import import_seeds
-from reader.store import open_store
+from reader.store import SQLiteStore, open_store
 from reader.store.base import Store
 from reader.topic import refresh as refresh_module
 from reader.topic import refresh_topic
@@ -191,3 +192,49 @@ def test_a_score_is_written_where_it_or_its_terms_changed(store: Store) -> None:
     assert found == {a: (0.5, ("japan",)), b: (0.0, ()), c: (0.0, ())}
     store.set_scores({a: (0.5, [])})
     assert store.get_item(a).score_terms == ()
+
+
+def test_texts_after_reads_a_batch_by_id_up_to_its_end(store: Store) -> None:
+    feed = store.add_feed("https://a.example/feed")
+    store.write_items(
+        feed.id,
+        [ItemWrite(n, f"title {n}", None, None, NOW, None, None, f"body {n}", n) for n in "abcde"],
+        now=NOW,
+    )
+    ids = store.item_ids_after(0, limit=10)
+    texts = dict(store.get_texts(ids=ids, max_chars=9))
+    assert store.texts_after(ids[0], limit=10, max_chars=9) == [(i, texts[i]) for i in ids[1:]]
+    assert store.texts_after(ids[0], limit=2, max_chars=9) == [(i, texts[i]) for i in ids[1:3]]
+    assert store.texts_after(ids[0], limit=10, max_chars=9, through=ids[3]) == [
+        (i, texts[i]) for i in ids[1:4]
+    ]
+    assert store.texts_after(ids[-1], limit=10, max_chars=9) == []
+
+
+def test_writes_inside_a_bulk_block_are_kept_and_the_block_leaves_no_setting_behind(
+    store: Store,
+) -> None:
+    feed = store.add_feed("https://a.example/feed")
+    store.write_items(
+        feed.id, [ItemWrite(n, n, None, None, NOW, None, None, n, n) for n in "ab"], now=NOW
+    )
+    a, b = store.item_ids_after(0, limit=2)
+    settings = _sqlite_settings(store)
+    with store.bulk_writes():
+        store.set_scores({a: (0.25, ["nato"]), b: (0.5, ["japan"])})
+        store.set_meta(RESCORE_KEY, str(b))
+    assert _sqlite_settings(store) == settings
+    found = {i.id: (i.score, i.score_terms) for i in store.get_items()}
+    assert found == {a: (0.25, ("nato",)), b: (0.5, ("japan",))}
+    assert store.get_meta(RESCORE_KEY) == str(b)
+
+
+def _sqlite_settings(store: Store) -> tuple[int, int] | None:
+    """The SQLite connection's page cache and checkpoint threshold (None on PostgreSQL)."""
+    if not isinstance(store, SQLiteStore):
+        return None
+    conn = store._db.conn
+    return (
+        int(conn.execute("PRAGMA cache_size").fetchone()[0]),
+        int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]),
+    )
