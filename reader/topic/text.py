@@ -140,17 +140,19 @@ ASCII (or an upper-case one) stays."""
 def _split_form(char: str) -> str | None:
     if char in _SPLIT:
         return _SPLIT[char]
-    form: str | None = ""
+    parts: list[str] = []
+    form: str | None = None
     for lowered in char.lower():  # lowering may make more than one character ("İ")
         folded = lowered if lowered.isascii() else _folded(lowered)
         # An upper-case letter left by folding ("™" is "TM") stays upper case in the plain
         # definition, which the table would lower: such texts take the regular expression.
         if any((c.isalnum() and not c.isascii()) or c.isupper() for c in folded):
-            form = None
             break
-        form += "".join(c if c.isascii() else " " for c in folded)
-    if form and not any(c.isalnum() for c in form):
-        form = " "
+        parts.append("".join(c if c.isascii() else " " for c in folded))
+    else:
+        form = "".join(parts)
+        if form and not any(c.isalnum() for c in form):
+            form = " "
     _SPLIT[char] = form
     return form
 
