@@ -4,6 +4,7 @@ call them, on a real SQLite file and a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,6 +145,36 @@ def test_an_update_session_serves_several_updates_with_one_parser(
     assert (first_new, second_new) == (2, 1)
     assert len(workers_before) == 1 and workers_after == workers_before
     assert all(item.score is not None for item in reader.get_items())  # scored as stored
+
+
+def test_a_single_update_session_stops_its_parser_workers_once_the_update_is_done(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    settings = Settings(
+        fetch=FetchSettings(allow=(loopback_server.authority,), timeout=5.0, parse_workers=1)
+    )
+    reader = Reader(store, settings)
+    reader.add_feed(loopback_server.feed("one.xml", rss("one", 2)))
+    during: list[int] = []
+
+    async def once() -> tuple[int, tuple[int, ...]]:
+        async with reader.update_session(single=True) as session:
+            report = await session.update_feeds(
+                on_result=lambda _result: during.extend(session.parser_pids)
+            )
+            return report.new, session.parser_pids  # the session is still open
+
+    new, after = asyncio.run(once())
+    assert new == 2
+    assert len(during) == 1 and after == () and _gone(during[0])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def test_status_names_the_daemon_holding_the_database(tmp_path: Path) -> None:

@@ -347,3 +347,20 @@ async def test_pooled_connections_are_reused_and_dropped_once_the_server_closed_
     # Kept open: one connection serves all three. Closed by the server: each fetch notices
     # the dead idle connection and opens a new one instead of failing.
     assert len(connections) == (3 if close_after_response else 1)
+
+
+def test_tls_context_loads_the_ca_bundle_at_the_first_handshake_as_httpx_would() -> None:
+    import ssl
+
+    import httpx
+
+    from reader.fetch.transport import DeferredCAContext
+
+    context = DeferredCAContext.create()
+    default = httpx.create_ssl_context(trust_env=False)
+    assert context.get_ca_certs() == []  # nothing loaded by a command that fetches no https
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="feeds.example")
+    assert context.cert_store_stats() == default.cert_store_stats()
+    for setting in ("verify_mode", "verify_flags", "options", "minimum_version", "protocol"):
+        assert getattr(context, setting) == getattr(default, setting), setting

@@ -359,14 +359,16 @@ class Reader(ReadingUseCases):
             return self.get_due_feeds()
         return [feed for feed in self._store.get_feeds() if feed.enabled]
 
-    def update_session(self) -> UpdateSession:
-        """An update pipeline to keep open for many updates (see `UpdateSession`)."""
+    def update_session(self, *, single: bool = False) -> UpdateSession:
+        """An update pipeline to keep open for many updates (see `UpdateSession`); `single`
+        for one update only (its parser workers stop once the feeds are in)."""
         return UpdateSession(
             self._store,
             self.settings,
             self._topic_scorer,
             self.after_update_async,
             location=self.location,
+            single=single,
         )
 
     def update_feeds(
@@ -380,7 +382,7 @@ class Reader(ReadingUseCases):
         the reader's worker threads); `on_result` reports each feed as it finishes."""
 
         async def once() -> UpdateReport:
-            async with self.update_session() as session:
+            async with self.update_session(single=True) as session:
                 return await session.update_feeds(feeds, on_result=on_result)
 
         return asyncio.run(once())

@@ -66,9 +66,13 @@ class UpdateSession:
         scorer: Callable[[], Scorer],
         after_update: Callable[[bool], Awaitable[object]] | None = None,
         location: str | None = None,
+        *,
+        single: bool = False,
     ) -> None:
         """`location` is where the store is (a path or URL), when known: stories are then
-        grouped along an update in a process of their own (`reader.core.grouping`)."""
+        grouped along an update in a process of their own (`reader.core.grouping`).
+        `single`: the session serves one update, so its parser workers stop as soon as the
+        feeds are in, while the stories' grouping and the topic refresh finish."""
         from reader.update import UpdatePipeline  # the fetch stack loads only when it runs
 
         self._store = store
@@ -76,6 +80,7 @@ class UpdateSession:
         self._scorer = scorer
         self._after_update = after_update
         self._location = location
+        self._single = single
         self._pipeline = UpdatePipeline(settings)
 
     async def __aenter__(self) -> UpdateSession:
@@ -177,14 +182,24 @@ class UpdateSession:
                 grouping.kill()
                 await grouping.finish()
             raise
-        refresh = regroup and bool(report.new or report.updated) and report.stopped_by is None
-        if grouping is not None:
-            await self._finish_grouping(grouping, relearn=refresh)
-        if refresh:
-            # The queues only: a due whole-store walk is the daemon's, never the update's.
-            await asyncio.to_thread(refresh_topic, self._store, self._settings, walks=False)
-        if report.new and self._after_update is not None:
-            # Alerts need stories (one alert per story): with `regroup` off (the daemon), they
-            # wait for the next regroup, which sends them itself.
-            await self._after_update(regroup)
+        # A single update parses nothing more: its workers' exit overlaps the work after.
+        closing = (
+            asyncio.ensure_future(self._pipeline.close_parser(PIPELINE_CLOSE_WAIT))
+            if self._single
+            else None
+        )
+        try:
+            refresh = regroup and bool(report.new or report.updated) and report.stopped_by is None
+            if grouping is not None:
+                await self._finish_grouping(grouping, relearn=refresh)
+            if refresh:
+                # The queues only: a due whole-store walk is the daemon's, never the update's.
+                await asyncio.to_thread(refresh_topic, self._store, self._settings, walks=False)
+            if report.new and self._after_update is not None:
+                # Alerts need stories (one alert per story): with `regroup` off (the daemon),
+                # they wait for the next regroup, which sends them itself.
+                await self._after_update(regroup)
+        finally:
+            if closing is not None:
+                await closing
         return report

@@ -31,7 +31,7 @@ from reader.exceptions import (
 from reader.fetch._httpcore_compat import connection_pool, settle_sniffio
 from reader.fetch.decoding import ACCEPT_ENCODING, BodyDecoder, BodyTooLarge, UnsupportedEncoding
 from reader.fetch.netguard import ALLOWED_SCHEMES, GuardedNetworkBackend
-from reader.fetch.transport import PoolTransport
+from reader.fetch.transport import DeferredCAContext, PoolTransport
 from reader.models import FetchResult, Validators
 
 
@@ -332,8 +332,8 @@ def _guarded_transport(settings: FetchSettings, allow: frozenset[str]) -> PoolTr
     settle_sniffio()
     return PoolTransport(
         connection_pool(
-            # Loading the CA bundle takes tens of milliseconds: one context for every request.
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            # One context for every request; its CA bundle loads on the first TLS connection.
+            ssl_context=DeferredCAContext.create(),
             max_connections=max(1, settings.concurrency),
             max_keepalive_connections=max(1, settings.concurrency),
             keepalive_expiry=30.0,

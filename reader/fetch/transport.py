@@ -9,8 +9,12 @@ and httpcore API: requests and responses are httpx's, errors are httpx's excepti
 from __future__ import annotations
 
 import contextlib
+import os
+import ssl
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from types import TracebackType
+from typing import Any
 
 import httpcore
 import httpx
@@ -105,3 +109,38 @@ class PoolTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+
+
+class DeferredCAContext(ssl.SSLContext):
+    """A client TLS context, as `ssl.create_default_context(cafile=certifi.where())` makes
+    (httpx's default), that loads the certificate bundle on its first TLS connection.
+
+    Loading the bundle costs tens of milliseconds of every command that fetches, at its
+    start; an update of plain-http feeds (and every all-304 update) never needs it. Host
+    names and certificates are checked as before: the bundle is in before any handshake.
+    """
+
+    _bundle_loaded = False
+
+    @classmethod
+    def create(cls) -> DeferredCAContext:
+        context = cls(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, host names checked
+        keylog = os.environ.get("SSLKEYLOGFILE")
+        if keylog and not sys.flags.ignore_environment:  # as create_default_context does
+            context.keylog_filename = keylog
+        return context
+
+    def _load_bundle(self) -> None:
+        if not self._bundle_loaded:
+            import certifi
+
+            self.load_verify_locations(cafile=certifi.where())
+            self._bundle_loaded = True
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self._load_bundle()
+        return super().wrap_bio(*args, **kwargs)
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self._load_bundle()
+        return super().wrap_socket(*args, **kwargs)

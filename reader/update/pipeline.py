@@ -150,6 +150,7 @@ class _LazyParser:
 
     async def close(self, wait: float) -> None:
         if self._started:
+            self._started = False
             await self._pool.close(wait)
 
 
@@ -185,6 +186,11 @@ class UpdatePipeline:
     def parser_pids(self) -> tuple[int, ...]:
         """The parser worker processes' ids (none before the first document)."""
         return self.parser.worker_pids
+
+    async def close_parser(self, wait: float = 2.0) -> None:
+        """Stop the parser workers now (killing any still busy after `wait` seconds); a later
+        document starts them again. The HTTP client stays open."""
+        await self.parser.close(wait)
 
     async def close(self, wait: float = 2.0) -> None:
         """Stop the parser workers (killing any still busy after `wait` seconds) and close the
