@@ -14,7 +14,7 @@ import pytest
 from reader.core import item_body
 from reader.models import Block, BlockKind, Body, Image, Item, ItemLink, LinkKind, Span
 from reader.parse import parse_document
-from reader.parse.blocks import blocks_text, html_blocks, text_blocks
+from reader.parse.blocks import blocks_text, html_blocks, html_text, text_blocks
 from reader.parse.sanitize import html_to_text, sanitize_html
 from reader.store import open_store
 
@@ -63,6 +63,23 @@ def test_plain_text_is_the_blocks_text_apart_by_blank_lines() -> None:
     assert blocks_text(html_blocks(cleaned, styled=False)) == expected
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>a</p>b<p>c &amp; d</p>",
+        "<p> a &#27; b </p>\n<p>\xa0</p>",
+        "<ul><li>x</li><li> y <b>z</b></li></ul>text after",
+        "<p>a<br>b<br><br><br>c</p>",
+        "<pre> a\n  b</pre><p>c   d</p>",
+        "<p>&lt;b&gt;x&lt;/b&gt;</p>a<p",
+        "<table><tr><td>a</td><td>b</td></tr></table><hr><p>c</p>",
+        "<script>x</script><h1>T</h1><blockquote><p>q</p></blockquote>",
+    ],
+)
+def test_paragraph_text_is_the_walks_text(markup: str) -> None:
+    assert html_text(markup) == blocks_text(html_blocks(markup, styled=False))
+
+
 def test_the_shown_body_lays_out_bullets_quotes_and_numbered_links() -> None:
     body = Body.of(
         html_blocks(ARTICLE), (ItemLink("https://cdn.example/a.mp3", LinkKind.ENCLOSURE),)
@@ -100,7 +117,7 @@ def test_an_item_without_html_shows_its_text() -> None:
 
 
 @needs_corpus
-def test_the_quick_unstyled_walk_gives_the_same_text_for_every_corpus_body() -> None:
+def test_the_quick_unstyled_walk_and_paragraph_text_give_the_same_text_for_every_body() -> None:
     bodies = 0
     for path in sorted((CORPUS / "feeds").rglob("*")):
         if not path.is_file():
@@ -113,6 +130,7 @@ def test_the_quick_unstyled_walk_gives_the_same_text_for_every_corpus_body() -> 
             if item.content_html:
                 styled = blocks_text(html_blocks(item.content_html))
                 assert styled == blocks_text(html_blocks(item.content_html, styled=False))
+                assert styled == html_text(item.content_html)
                 assert styled.startswith(item.text or "")  # the stored text (cut to a cap)
                 bodies += 1
     assert bodies > 1000

@@ -47,6 +47,8 @@ _OTHER_TAGS = re.compile(
     rf"<(?!/?(?:{'|'.join(sorted(_STRUCTURE, key=len, reverse=True))})[\s/>])[^>]*>"
 )
 """Every tag but the structure's: dropped in one pass before an unstyled walk."""
+_PARAGRAPH_TAGS = BLOCK_TAGS - {"pre"}
+"""Block tags whose only effect on the plain text is the break between blocks (`html_text`)."""
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _IMAGE_SCHEMES = ("http://", "https://")
 
@@ -56,18 +58,47 @@ def html_blocks(cleaned_html: str, *, styled: bool = True) -> tuple[Block, ...]:
     control characters removed, empty blocks left out.
 
     Unstyled, each block is one span of plain text, without images: all that the plain text
-    needs (`html_to_text`, at parse time, for every item), with fewer tags to visit.
+    needs (`html_text`, at parse time, for every item), with fewer tags to visit.
     """
-    walk = _Walk()
-    raw = walk.raw
     # One split in C on the tags that matter gives text, then (closing, name, attributes,
     # text) per tag: several times quicker than a match object per tag. The other tags
     # (span, tbody...) stay in the text, which is cleaned once per span.
     source = strip_controls(cleaned_html)
-    if styled:
-        parts = _HANDLED_TAGS.split(source)
-    else:
-        parts = _STRUCTURE_TAGS.split(_OTHER_TAGS.sub("", source) if "<" in source else source)
+    return _walk(_HANDLED_TAGS.split(source) if styled else _unstyled_parts(source))
+
+
+def html_text(cleaned_html: str) -> str:
+    """`blocks_text(html_blocks(cleaned_html, styled=False))`, the plain text of sanitized
+    HTML, made without the blocks when the markup is paragraphs of text.
+
+    Every item's text is made so at parse time. Outside `<pre>`, `<br>`, table cells, rules
+    and skipped elements, a block tag only ends one block and starts the next: the text is
+    each run between two block tags, references decoded and whitespace collapsed, the
+    non-empty ones apart by blank lines, just as the walk's blocks give it.
+    """
+    parts = _unstyled_parts(strip_controls(cleaned_html))
+    if not _PARAGRAPH_TAGS.issuperset(parts[2::4]):
+        return blocks_text(_walk(parts))
+    texts = []
+    for data in parts[::4]:
+        if "<" in data:
+            data = _ANY_TAG.sub("", data)
+        if "&" in data:
+            data = strip_controls(html.unescape(data))
+        words = " ".join(data.split())
+        if words:
+            texts.append(words)
+    return "\n\n".join(texts)
+
+
+def _unstyled_parts(source: str) -> list[str]:
+    """The split an unstyled walk takes: the tags of the structure only, others dropped."""
+    return _STRUCTURE_TAGS.split(_OTHER_TAGS.sub("", source) if "<" in source else source)
+
+
+def _walk(parts: list[str]) -> tuple[Block, ...]:
+    walk = _Walk()
+    raw = walk.raw
     if parts[0]:
         raw.append(parts[0])
     for index in range(1, len(parts), 4):

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from reader.parse.blocks import blocks_text, html_blocks
+from reader.parse.blocks import html_text
 from reader.textsafe import plain, strip_controls
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -200,7 +200,7 @@ def text_to_html(text: str, *, max_chars: int) -> str:
 def html_to_text(cleaned_html: str) -> str:
     """Plain text of sanitized HTML (for search and scoring): the text of its blocks
     (`reader.parse.blocks`), apart by blank lines, with line breaks kept, whitespace collapsed."""
-    return blocks_text(html_blocks(cleaned_html, styled=False))
+    return html_text(cleaned_html)
 
 
 def one_line_text(value: str | None, *, is_html: bool, max_chars: int) -> str | None:
