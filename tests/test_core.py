@@ -169,6 +169,26 @@ def test_a_single_update_session_stops_its_parser_workers_once_the_update_is_don
     assert len(during) == 1 and after == () and _gone(during[0])
 
 
+def test_a_session_whose_update_will_parse_starts_its_parser_workers_at_once(
+    store: SQLiteStore, loopback_server: LoopbackServer
+) -> None:
+    settings = Settings(
+        fetch=FetchSettings(allow=(loopback_server.authority,), timeout=5.0, parse_workers=1)
+    )
+    reader = Reader(store, settings)
+    reader.add_feed(loopback_server.feed("one.xml", rss("one", 2)))
+
+    async def once() -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        session = reader.update_session(parse_soon=True)
+        spawned = session.parser_pids  # before the session is even entered
+        async with session:
+            report = await session.update_feeds()
+            return spawned, session.parser_pids, report.new
+
+    spawned, after, new = asyncio.run(once())
+    assert len(spawned) == 1 and after == spawned and new == 2
+
+
 def _gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -359,9 +359,10 @@ class Reader(ReadingUseCases):
             return self.get_due_feeds()
         return [feed for feed in self._store.get_feeds() if feed.enabled]
 
-    def update_session(self, *, single: bool = False) -> UpdateSession:
+    def update_session(self, *, single: bool = False, parse_soon: bool = False) -> UpdateSession:
         """An update pipeline to keep open for many updates (see `UpdateSession`); `single`
-        for one update only (its parser workers stop once the feeds are in)."""
+        for one update only (its parser workers stop once the feeds are in); `parse_soon`
+        when its first update will parse (its parser workers start at once)."""
         return UpdateSession(
             self._store,
             self.settings,
@@ -369,6 +370,7 @@ class Reader(ReadingUseCases):
             self.after_update_async,
             location=self.location,
             single=single,
+            parse_soon=parse_soon,
         )
 
     def update_feeds(
@@ -381,8 +383,14 @@ class Reader(ReadingUseCases):
         regroup the stories if anything arrived. For callers without an event loop (the CLI,
         the reader's worker threads); `on_result` reports each feed as it finishes."""
 
+        from reader.update.decide import never_fetched
+
+        # A feed never fetched will surely be parsed: the parser workers start before the
+        # fetch stack loads here, rather than after.
+        parse_soon = feeds is not None and any(never_fetched(feed) for feed in feeds)
+
         async def once() -> UpdateReport:
-            async with self.update_session(single=True) as session:
+            async with self.update_session(single=True, parse_soon=parse_soon) as session:
                 return await session.update_feeds(feeds, on_result=on_result)
 
         return asyncio.run(once())

@@ -68,11 +68,21 @@ class UpdateSession:
         location: str | None = None,
         *,
         single: bool = False,
+        parse_soon: bool = False,
     ) -> None:
         """`location` is where the store is (a path or URL), when known: stories are then
         grouped along an update in a process of their own (`reader.core.grouping`).
         `single`: the session serves one update, so its parser workers stop as soon as the
-        feeds are in, while the stories' grouping and the topic refresh finish."""
+        feeds are in, while the stories' grouping and the topic refresh finish.
+        `parse_soon`: its first update will parse (a feed never fetched), so the parser
+        workers start now, their interpreters loading while this process loads the rest."""
+        from reader.parse.pool import ParserPool
+
+        pool = None
+        if parse_soon:
+            fetch = settings.fetch
+            pool = ParserPool(workers=fetch.parse_workers, deadline=fetch.timeout)
+            pool.spawn()
         from reader.update import UpdatePipeline  # the fetch stack loads only when it runs
 
         self._store = store
@@ -81,7 +91,7 @@ class UpdateSession:
         self._after_update = after_update
         self._location = location
         self._single = single
-        self._pipeline = UpdatePipeline(settings)
+        self._pipeline = UpdatePipeline(settings, pool)
 
     async def __aenter__(self) -> UpdateSession:
         await self._pipeline.__aenter__()

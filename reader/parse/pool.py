@@ -79,6 +79,7 @@ class ParserPool:
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._threads: ThreadPoolExecutor | None = None
+        self._early: list[_Worker] = []
 
     @property
     def worker_pids(self) -> tuple[int, ...]:
@@ -140,13 +141,21 @@ class ParserPool:
         # the replacement's pipe under that thread; so close only when the thread is done.
         future.add_done_callback(release)
 
+    def spawn(self) -> None:
+        """Start the worker processes now, before the pool is entered (no event loop needed):
+        their interpreter start and imports then overlap whatever the caller does first.
+        Entering the pool takes them; closing it stops them either way."""
+        if self._idle is None and not self._early:
+            self._early = [self._spawn() for _ in range(self.workers)]
+
     async def __aenter__(self) -> ParserPool:
         if self._idle is not None:
             raise RuntimeError("ParserPool is already started")
         self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="reader-parse")
         self._idle = asyncio.Queue()
-        for _ in range(self.workers):
-            self._idle.put_nowait(self._spawn())
+        early, self._early = self._early, []
+        for worker in early or [self._spawn() for _ in range(self.workers)]:
+            self._idle.put_nowait(worker)
         return self
 
     async def __aexit__(
@@ -162,6 +171,7 @@ class ParserPool:
         and release the threads."""
         workers = list(self._all)
         self._idle = None
+        self._early = []
         for worker in workers:
             with contextlib.suppress(OSError):
                 worker.conn.send(None)

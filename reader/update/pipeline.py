@@ -106,8 +106,8 @@ def apply_scores(items: Sequence[ItemWrite], scorer: Scorer) -> tuple[ItemWrite,
 class _LazyParser:
     """A `ParserPool` started on the first document, so an all-304 update never forks."""
 
-    def __init__(self, workers: int, deadline: float) -> None:
-        self._pool = ParserPool(workers=workers, deadline=deadline)
+    def __init__(self, pool: ParserPool) -> None:
+        self._pool = pool
         self._started = False
         self._lock = asyncio.Lock()
 
@@ -146,10 +146,10 @@ class _LazyParser:
 
     @property
     def worker_pids(self) -> tuple[int, ...]:
-        return self._pool.worker_pids if self._started else ()
+        return self._pool.worker_pids  # none before the start, unless spawned early
 
     async def close(self, wait: float) -> None:
-        if self._started:
+        if self._started or self._pool.worker_pids:  # started, or spawned early (`spawn`)
             self._started = False
             await self._pool.close(wait)
 
@@ -163,10 +163,14 @@ class UpdatePipeline:
     document, so an all-304 update never starts any. Use as an async context manager.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parser_pool: ParserPool | None = None) -> None:
+        """`parser_pool`: the pool to parse with, its workers perhaps spawned already
+        (`ParserPool.spawn`); by default one sized by `[fetch]`, started on the first
+        document."""
         fetch = settings.fetch
         self.fetcher = Fetcher(fetch, settings.fetch_allow)
-        self.parser = _LazyParser(fetch.parse_workers, fetch.timeout)
+        pool = parser_pool or ParserPool(workers=fetch.parse_workers, deadline=fetch.timeout)
+        self.parser = _LazyParser(pool)
         self._open = False
 
     async def __aenter__(self) -> UpdatePipeline:
