@@ -232,6 +232,34 @@ async def test_grouping_along_groups_whole_batches_as_they_are_stored(
     assert store.count_ungrouped() == 30  # the whole batch, in date order
 
 
+async def test_a_grouping_process_started_early_groups_what_comes_and_stops_unused(
+    store: SQLiteStore, store_location: Path | str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reader.core.grouping import GroupAlong
+    from reader.models import ItemWrite
+    from reader.topic.refresh import GROUP_BATCH
+
+    unused = GroupAlong(store, 3, str(store_location))
+    unused.start_early()
+    await unused.finish()  # nothing came: the process it started is stopped, not left behind
+    assert unused._starting is not None and unused._starting.result().returncode == 0
+    feed = store.add_feed("https://many.example/feed")
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    writes = [
+        ItemWrite(f"i-{n}", f"Port {n % 13} talks", None, None, start + timedelta(hours=n),
+                  None, None, f"Officials met at port {n % 13}.", f"h-{n}")
+        for n in range(GROUP_BATCH + 30)
+    ]  # fmt: skip
+    grouping = GroupAlong(store, 3, str(store_location))
+    grouping.start_early()
+    store.write_items(feed.id, writes, now=start)
+    grouping.stored(GROUP_BATCH + 30)
+    await grouping.finish()
+    assert store.count_ungrouped() == 30
+
+
 async def test_grouping_along_leaves_the_queue_to_another_process_grouping(
     store: SQLiteStore, store_location: Path | str
 ) -> None:

@@ -78,10 +78,18 @@ class GroupAlong:
         self._location = location if location and location != ":memory:" else None
         self._thread: ThreadPoolExecutor | None = None
         self._process: asyncio.subprocess.Process | None = None
+        self._starting: asyncio.Future[asyncio.subprocess.Process] | None = None
         self._running: asyncio.Future[object] | None = None
         self._arrived = 0
         self._failed = False
         self._finishing = False
+
+    def start_early(self) -> None:
+        """Start the grouping process now, when items will surely come (a first update):
+        its interpreter start and imports then overlap the fetch instead of delaying the
+        first pass, and with it every later one. Without a location, nothing to start."""
+        if self._location is not None and self._starting is None and self._process is None:
+            self._starting = asyncio.ensure_future(_start(self._location, self._story_days))
 
     def stored(self, new_items: int) -> None:
         """`new_items` more items were committed."""
@@ -119,7 +127,9 @@ class GroupAlong:
         process = self._process
         if process is None:
             assert self._location is not None
-            process = self._process = await _start(self._location, self._story_days)
+            self.start_early()
+            assert self._starting is not None
+            process = self._process = await self._starting
         assert process.stdin is not None and process.stdout is not None
         process.stdin.write(b"group\n")
         await process.stdin.drain()
@@ -142,6 +152,9 @@ class GroupAlong:
             self._thread.shutdown(wait=True)
             self._thread = None
         process, self._process = self._process, None
+        if process is None and self._starting is not None:  # started early, never used
+            with contextlib.suppress(OSError):
+                process = await self._starting
         if process is not None:
             await _stop(process)
 
@@ -151,6 +164,8 @@ class GroupAlong:
         self._finishing = True
         if self._process is not None:
             _kill(self._process)
+        elif self._starting is not None:  # started early: killed once it is there
+            self._starting.add_done_callback(_kill_started)
 
 
 async def _start(location: str, story_days: int) -> asyncio.subprocess.Process:
@@ -184,6 +199,11 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
     except BaseException:
         _kill(process)
         raise
+
+
+def _kill_started(starting: asyncio.Future[asyncio.subprocess.Process]) -> None:
+    if not starting.cancelled() and starting.exception() is None:
+        _kill(starting.result())
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:

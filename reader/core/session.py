@@ -91,6 +91,7 @@ class UpdateSession:
         self._after_update = after_update
         self._location = location
         self._single = single
+        self._parse_soon = parse_soon
         self._pipeline = UpdatePipeline(settings, pool)
 
     async def __aenter__(self) -> UpdateSession:
@@ -170,6 +171,9 @@ class UpdateSession:
             if regroup
             else None
         )
+        if grouping is not None and self._parse_soon:
+            grouping.start_early()  # items will come: its process loads while feeds are fetched
+        self._parse_soon = False  # said of the session's first update only
 
         def stored(result: FeedResult) -> None:
             if grouping is not None and result.new:
