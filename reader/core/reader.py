@@ -278,7 +278,12 @@ class Reader(ReadingUseCases):
         from reader.topic import refresh_topic
 
         return refresh_topic(
-            self._store, self.settings, force=force, should_stop=should_stop, walks=walks
+            self._store,
+            self.settings,
+            force=force,
+            should_stop=should_stop,
+            walks=walks,
+            location=self.location,
         )
 
     def prepare_updates(self) -> None:

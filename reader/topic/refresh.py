@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reader.config import Settings
 from reader.exceptions import ConfigError
@@ -41,9 +42,13 @@ from reader.topic.profile import (
     UnmatchablePhraseError,
     fingerprint_of,
 )
-from reader.topic.regroup import CHECKPOINT_ITEMS, RegroupIndex
-from reader.topic.stories import LEAD_CHARS, group_batch, lead_terms
+from reader.topic.regroup import CHECKPOINT_ITEMS, RegroupStories
+from reader.topic.regroup_keys import KeyedBatch, RegroupKeys, keyed_batches
+from reader.topic.stories import LEAD_CHARS, group_batch, lead_terms, place_batch
 from reader.topic.text import WORD_LIMIT
+
+if TYPE_CHECKING:
+    from reader.topic.regroup_process import KeyingProcess
 
 FINGERPRINT_KEY = "topic.fingerprint"
 """Store meta key: the fingerprint of the profile new items are scored with."""
@@ -80,6 +85,11 @@ below it, starting them (an interpreter each, about 0.3 s) would cost more than 
 
 GROUP_BATCH = 500
 """Items grouped per batch (one index look-up and one transaction each)."""
+
+KEYING_PROCESS_ITEMS = 5000
+"""A full regroup of a store with this many items keys its batches in a process of its own
+(`reader.topic.regroup_process`), ahead of the placing: below it, starting one (an
+interpreter, about 0.3 s) would cost more than it saves."""
 
 SAMPLE_ITEMS = 2000
 """Newest items the term statistics and the profile's feedback are learned from."""
@@ -394,34 +404,74 @@ def _count(
     done.touched.update(created.values())
 
 
-def _regroup_walk(store: Store, story_days: int, should_stop: Stop, done: _Grouped) -> bool:
-    """Go on with a due full regroup: every item in date order, in batches, with the story
-    index of the walk's days in memory (`RegroupIndex`); what the batches decided and the
-    walk's position are written together at checkpoints. True when stopped before its end."""
+def _regroup_walk(
+    store: Store, story_days: int, should_stop: Stop, done: _Grouped, location: str | None
+) -> bool:
+    """Go on with a due full regroup: every item in date order, in batches, keyed ahead
+    (`RegroupKeys`: in a process of its own for a long walk from the start, when the store's
+    location is known) and placed with the stories of the walk's days in memory
+    (`RegroupStories`); what the batches decided and the walk's position are written together
+    at checkpoints. True when stopped before its end."""
     position = store.get_meta(REGROUP_KEY)
     if position is None:
         return False
-    if not position:  # from the start (again, if stopped before its first checkpoint)
-        store.reset_stories()
-    index = RegroupIndex(store, cleared=not position)
+    cleared = not position
     after = position or None
-    while True:
-        leads, last = store.leads_after(after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
-        if not leads:
-            break
-        changes = group_batch(
-            leads, index.term_counts, story_days, index.candidates, index.centroids
-        )
-        _count(done, leads, changes, index.apply(changes))
-        after = last
-        stop = should_stop()
-        if stop or index.pending >= CHECKPOINT_ITEMS:
-            # The days a later batch may still read: its items are dated about as these.
-            keep_from = min(lead.day for lead in leads) - story_days
-            index.checkpoint([(REGROUP_KEY, after or "")], keep_from=keep_from)
-        if stop:
-            return True
-    index.checkpoint([(REGROUP_KEY, None)], keep_from=0)
+    with contextlib.ExitStack() as stack:
+        process: KeyingProcess | None = None
+        if cleared and location and store.count_items() >= KEYING_PROCESS_ITEMS:
+            from reader.topic.regroup_process import KeyingProcess
+
+            with contextlib.suppress(OSError):  # it starts while the stories are cleared
+                process = stack.enter_context(
+                    KeyingProcess(
+                        location,
+                        story_days=story_days,
+                        after=after,
+                        limit=GROUP_BATCH,
+                        max_chars=LEAD_CHARS,
+                    )
+                )
+        if cleared:  # from the start (again, if stopped before its first checkpoint)
+            store.reset_stories()
+        stories = RegroupStories(store, cleared=cleared)
+        if process is not None:
+            batches: Iterator[KeyedBatch] = process.batches()
+        else:
+            keys = RegroupKeys(store, cleared=cleared, story_days=story_days)
+            batches = keyed_batches(store, keys, after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (EOFError, OSError):
+                # The keying process failed: what was placed is written, the rest keyed here.
+                assert process is not None
+                process.close()
+                process = None
+                stories.checkpoint([(REGROUP_KEY, after or "")], keep_from=0)
+                keys = RegroupKeys(store, cleared=False, story_days=story_days)
+                batches = keyed_batches(store, keys, after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
+                continue
+            if batch is None:
+                break
+            leads = batch.leads
+            changes = place_batch(
+                leads, batch.keyed, stories.candidates(batch), story_days, stories.centroids
+            )
+            _count(done, leads, changes, stories.apply(changes, batch))
+            after = batch.last
+            stop = should_stop()
+            if stop or stories.pending >= CHECKPOINT_ITEMS:
+                # The days a later batch may still read: its items are dated about as these.
+                keep_from = min(lead.day for lead in leads) - story_days
+                stories.checkpoint([(REGROUP_KEY, after or "")], keep_from=keep_from)
+                if process is not None:
+                    process.written(keep_from)
+                else:
+                    keys.written(keys.batches, keep_from)
+            if stop:
+                return True
+        stories.checkpoint([(REGROUP_KEY, None)], keep_from=0)
     return False
 
 
@@ -442,6 +492,7 @@ def refresh_topic(
     now: datetime | None = None,
     should_stop: Stop | None = None,
     walks: bool = True,
+    location: str | None = None,
 ) -> RefreshReport:
     """Bring scores and stories up to date with the seeds, the settings and the items.
 
@@ -451,8 +502,9 @@ def refresh_topic(
     order). `should_stop` is asked between batches. With `walks=False` (after an update, at
     start-up) only the queues are worked and a due walk is left to the next refresh that
     walks (the daemon's, `reader stories refresh`): what users wait for never includes a
-    whole-store pass. (`now` is accepted for callers that pass a clock; grouping goes by the
-    items' own dates.)
+    whole-store pass. `location` is the store's (a path or URL): a long full regroup then
+    keys its batches in a process of its own, which opens it too. (`now` is accepted for
+    callers that pass a clock; grouping goes by the items' own dates.)
     """
     del now
     stop = should_stop or _never
@@ -482,7 +534,9 @@ def refresh_topic(
         with store.exclusive(STORIES_LOCK) as mine:
             busy = not mine
             if mine:
-                stopped, regroup_left = _group_stories(store, settings, force, walks, stop, done)
+                stopped, regroup_left = _group_stories(
+                    store, settings, force, walks, stop, done, location
+                )
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,
@@ -500,7 +554,13 @@ def refresh_topic(
 
 
 def _group_stories(
-    store: Store, settings: Settings, force: bool, walks: bool, stop: Stop, done: _Grouped
+    store: Store,
+    settings: Settings,
+    force: bool,
+    walks: bool,
+    stop: Stop,
+    done: _Grouped,
+    location: str | None,
 ) -> tuple[bool, bool]:
     """A full regroup (started with `force`; gone on with when `walks`), then the story
     queue; (stopped early, a regroup is left to do)."""
@@ -512,7 +572,7 @@ def _group_stories(
     stopped = False
     if walks:
         # The walk first: it also places the queued items dated after its position.
-        stopped = _regroup_walk(store, days, stop, done)
+        stopped = _regroup_walk(store, days, stop, done, location)
     # Queued items wait for a due walk, which places them in their date order.
     regroup_left = store.get_meta(REGROUP_KEY) is not None
     if not stopped and not regroup_left:

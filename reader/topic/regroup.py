@@ -1,19 +1,22 @@
-"""A full regroup's memory: the story index of the days around the walk, stories and term counts.
+"""A full regroup's placing: the stories of the days around the walk, and checkpoints.
 
 `reader stories refresh --force` groups every item again, in date order, in the batches and
 with the decisions of grouping new items (`group_batch`); only where the batches read and
 write differs. Reading the candidates of each batch back from the store and writing each
 batch in its own transaction cost most of a regroup, so the walk keeps what the batches ask
-for in memory and writes at checkpoints:
+for in memory and writes at checkpoints. It is done in two halves:
 
-- the index entries of the days the walk is at (a batch looks `story_days` around its own
-  days), its items' stories, and the centroids of those stories; days behind the walk are
-  dropped at each checkpoint, so memory follows the story window, not the store (an item dated
-  far from its place in the walk, such as an undated one, reads its days from the store);
-- the stories' term counts;
-- what changed since the last checkpoint: merges, stories made or changed, items that joined a
-  story, index entries, counts. A checkpoint writes all of it and the walk's position in one
-  transaction, so a walk stopped or killed goes on from a state the store holds whole.
+- the keys (`reader.topic.regroup_keys`): each batch's key vectors, term counts and the dot
+  products with the indexed items around it, which no grouping decision changes, computed
+  ahead (in a process of their own when the store's location is known);
+- the placing (`RegroupStories`, here): the stories of the items the candidates name (of the
+  days the walk is at; days behind it are dropped at each checkpoint, so memory follows the
+  story window, not the store, and an item dated far from its place in the walk, such as an
+  undated one, reads its day's stories from the store), the centroids of those stories, the
+  decisions, and what changed since the last checkpoint: merges, stories made or changed,
+  items that joined a story, index entries, counts. A checkpoint writes all of it and the
+  walk's position in one transaction, so a walk stopped or killed goes on from a state the
+  store holds whole.
 
 New stories are numbered as the store numbers them (one above the highest id), so the ids,
 like the decisions, are those of grouping batch by batch through the store.
@@ -22,22 +25,19 @@ like the decisions, are those of grouping batch by batch through the store.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 from collections.abc import Sequence
-from itertools import groupby
-from operator import itemgetter
 
 from reader.models import IndexedItem, RegroupWrite, StoryCandidate, StoryCentroid, StoryChanges
 from reader.store.base import Store
-from reader.store.story_index import day_ranges
+from reader.topic.regroup_keys import KeyedBatch
 
 CHECKPOINT_ITEMS = 5000
 """Items grouped between two checkpoints (one transaction each)."""
 
 
-class RegroupIndex:
-    """The candidates, centroids and term counts a full regroup's batches read, in memory,
-    and what they decided, written to the store at `checkpoint`.
+class RegroupStories:
+    """The stories of the items a full regroup's batches find, their centroids, and what the
+    batches decided, written to the store at `checkpoint`.
 
     `cleared`: the store's stories, index and counts were cleared when the walk started (in
     this process), so whatever is not in memory is not in the store either.
@@ -46,12 +46,8 @@ class RegroupIndex:
     def __init__(self, store: Store, *, cleared: bool) -> None:
         self._store = store
         self._cleared = cleared
-        self._days: dict[int, list[IndexedItem]] = {}
-        """Index entries by day, for the days held (a day held is held whole)."""
-        self._by_term: dict[str, list[tuple[int, int, int, float]]] = {}
-        """(day, item, source, weight) of the held entries by term, in date order."""
-        self._where: dict[int, tuple[int, int]] = {}
-        """(source, day) of each held item."""
+        self._days: dict[int, list[int]] = {}
+        """The items of each day held (a day held is held whole)."""
         self._floor: int | None = None
         """Days below it were dropped (held no longer: read from the store)."""
         self._story: dict[int, int] = {}
@@ -62,10 +58,6 @@ class RegroupIndex:
         self._ids = [-i for i in self._live]
         heapq.heapify(self._ids)
         self._centroids: dict[int, StoryCentroid] = {}
-        self._counts: dict[str, int] = {}
-        self._known: set[str] = set()
-        """Terms whose count was read from the store (all of them when `cleared`)."""
-        self._total = 0 if cleared else store.story_term_counts(())[0]
         # What changed since the last checkpoint.
         self._walked: list[int] = []
         self._entries: list[IndexedItem] = []
@@ -73,7 +65,7 @@ class RegroupIndex:
         self._made: dict[int, str] = {}
         self._changed: set[int] = set()
         self._moved: set[int] = set()
-        self._terms: set[str] = set()
+        self._counts: dict[str, int] = {}
 
     @property
     def pending(self) -> int:
@@ -82,48 +74,15 @@ class RegroupIndex:
 
     # -- what a batch reads ----------------------------------------------------------------
 
-    def term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
-        """As the store's `story_term_counts`."""
-        if not self._cleared:
-            missing = [t for t in terms if t not in self._known]
-            if missing:
-                self._counts.update(self._store.story_term_counts(missing)[1])
-                self._known.update(missing)
-        counts = self._counts
-        return self._total, {t: counts[t] for t in terms if t in counts}
-
-    def candidates(
-        self, keys: Sequence[tuple[int, int, int, str, float]], story_days: int, floor: float
-    ) -> list[StoryCandidate]:
-        """As the store's `story_candidates`: the same items, the same sums."""
-        if not keys:
-            return []
-        for first, last in day_ranges(sorted({key[2] for key in keys}), story_days):
-            for day in range(first - story_days, last + story_days + 1):
+    def candidates(self, batch: KeyedBatch) -> list[StoryCandidate]:
+        """The batch's candidates with their stories, as the store's `story_candidates`."""
+        days, story = self._days, self._story
+        found = []
+        for lead, item, source, day, value in batch.found:
+            if day not in days:
                 self._held(day)
-        by_term = self._by_term
-        sums: dict[int, dict[int, float]] = {}
-        for lead, lead_source, lead_day, term, lead_weight in keys:
-            found = by_term.get(term)
-            if not found:
-                continue
-            # Each term's postings are in date order: the item's own window is one slice.
-            low = bisect_left(found, (lead_day - story_days,))
-            high = bisect_left(found, (lead_day + story_days + 1,), low)
-            if low == high:
-                continue
-            similar = sums.setdefault(lead, {})
-            get = similar.get
-            for _, item, source, weight in found[low:high]:
-                if source != lead_source:
-                    similar[item] = get(item, 0.0) + lead_weight * weight
-        story, where = self._story, self._where
-        return [
-            StoryCandidate(lead, item, *where[item], value, story.get(item))
-            for lead, similar in sums.items()
-            for item, value in similar.items()
-            if value >= floor
-        ]
+            found.append(StoryCandidate(lead, item, source, day, value, story.get(item)))
+        return found
 
     def centroids(self, story_ids: Sequence[int]) -> dict[int, StoryCentroid]:
         """As the store's `story_centroids`."""
@@ -132,12 +91,12 @@ class RegroupIndex:
             self._centroids.update(self._store.story_centroids(missing))
         return {s: self._centroids[s] for s in story_ids if s in self._centroids}
 
-    def _held(self, day: int) -> list[IndexedItem]:
-        """The index entries of a day, read from the store when it is not held."""
-        entries = self._days.get(day)
-        if entries is not None:
-            return entries
-        entries = []
+    def _held(self, day: int) -> list[int]:
+        """The items of a day, their stories read from the store when it is not held."""
+        items = self._days.get(day)
+        if items is not None:
+            return items
+        items = []
         if not self._cleared or (self._floor is not None and day < self._floor):
             # Stored before the last checkpoint: merges since then apply to it as the store
             # will apply them.
@@ -146,29 +105,15 @@ class RegroupIndex:
                 for kept, merged in self._merges:
                     if story == merged:
                         story = kept
-                self._add(entry, entries)
+                items.append(entry.item_id)
                 if story is not None:
                     self._join(entry.item_id, story)
-        self._days[day] = entries
-        return entries
-
-    def _add(self, entry: IndexedItem, held: list[IndexedItem]) -> None:
-        """Hold an index entry: in its day's entries and in each of its terms' postings (kept
-        in date order; within a day, in any order)."""
-        held.append(entry)
-        item, source, day = entry.item_id, entry.source_id, entry.day
-        self._where[item] = (source, day)
-        get = self._by_term.setdefault
-        for term, weight in entry.keys:
-            found = get(term, [])
-            if not found or found[-1][0] <= day:
-                found.append((day, item, source, weight))
-            else:  # an item dated before the walk's place (undated, or its feed's backlog)
-                found.insert(bisect_left(found, (day + 1,)), (day, item, source, weight))
+        self._days[day] = items
+        return items
 
     # -- what a batch decided --------------------------------------------------------------
 
-    def apply(self, changes: StoryChanges) -> dict[int, int]:
+    def apply(self, changes: StoryChanges, batch: KeyedBatch) -> dict[int, int]:
         """Take in one batch's decisions (as the store's `apply_story_changes`, in memory);
         return the new stories' ids by their position in `changes.new_stories`."""
         for kept, merged in changes.merges:
@@ -195,19 +140,15 @@ class RegroupIndex:
             for item in item_ids:
                 self._join(item, story)
                 self._moved.add(item)
-        # An item's postings are consecutive (`group_batch` lists them item by item).
-        for item, run in groupby(changes.postings, itemgetter(0)):
-            postings = list(run)
-            _, source, day, _, _ = postings[0]
-            entry = IndexedItem(item, source, day, tuple([(p[3], p[4]) for p in postings]))
-            self._add(entry, self._held(day))
-            self._entries.append(entry)
-        if changes.grouped:
-            self._total += len(changes.grouped)
-            self._terms.add("")
-        for term, count in changes.terms:
-            self._counts[term] = self._counts.get(term, 0) + count
-            self._terms.add(term)
+        vectors = batch.keyed.vectors
+        for lead in batch.leads:
+            vector = vectors[lead.id]
+            if vector:  # an item without key terms has no entry
+                self._held(lead.day).append(lead.id)
+                self._entries.append(
+                    IndexedItem(lead.id, lead.source_id, lead.day, tuple(vector.items()))
+                )
+        self._counts.update(batch.counts)
         self._walked.extend(changes.grouped)
         return created
 
@@ -242,30 +183,19 @@ class RegroupIndex:
                     for story in sorted(self._changed)
                 ),
                 items=tuple((item, self._story[item]) for item in sorted(self._moved)),
-                terms=tuple(
-                    (term, self._counts.get(term, 0) if term else self._total)
-                    for term in sorted(self._terms)
-                ),
+                terms=tuple(sorted(self._counts.items())),
                 meta=tuple(meta),
             )
         )
         self._walked, self._entries, self._merges = [], [], []
-        self._made, self._changed, self._moved, self._terms = {}, set(), set(), set()
+        self._made, self._changed, self._moved, self._counts = {}, set(), set(), {}
         for day in [d for d in self._days if d < keep_from]:
-            for entry in self._days.pop(day):
-                del self._where[entry.item_id]
-                story = self._story.pop(entry.item_id, None)
+            for item in self._days.pop(day):
+                story = self._story.pop(item, None)
                 if story is not None and story in self._members:
                     members = self._members[story]
-                    members.discard(entry.item_id)
+                    members.discard(item)
                     if not members:
                         del self._members[story]
-        for term in list(self._by_term):
-            found = self._by_term[term]
-            cut = bisect_left(found, (keep_from,))
-            if cut == len(found):
-                del self._by_term[term]
-            elif cut:
-                del found[:cut]
         self._floor = keep_from if self._floor is None else max(self._floor, keep_from)
         self._centroids = {s: c for s, c in self._centroids.items() if s in self._members}

@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from reader.models import StoryCandidate, StoryCentroid, StoryChanges, StoryLead
@@ -209,6 +210,35 @@ def batch_statistics(
     return terms, Idf.from_counts(total, before + len(leads)), own
 
 
+@dataclass(frozen=True)
+class BatchKeys:
+    """What grouping a batch computes from its texts and the term statistics alone, before any
+    decision: a full regroup computes it ahead of the placing, in another process."""
+
+    vectors: dict[int, Vector]
+    """Each item's key vector."""
+    keys: list[Key]
+    """The batch's keys, item by item (what the index is asked and given)."""
+    terms: dict[str, int]
+    """How many of the batch's items use each lead term (empty with fixed statistics)."""
+    titles: dict[int, str]
+    """Each item's story title."""
+
+
+def batch_keys(leads: Sequence[StoryLead], statistics: Idf | TermCountSource) -> BatchKeys:
+    """The batch's key vectors and keys, weighed with fixed statistics or with the counts of
+    the items grouped before and the batch's own (see `group_batch`)."""
+    own: dict[str, int] = {}
+    if isinstance(statistics, Idf):
+        idf = statistics
+        terms = {lead.id: lead_terms(lead.text) for lead in leads}
+    else:
+        terms, idf, own = batch_statistics(leads, statistics)
+    vectors = {lead.id: _key_vector(terms[lead.id], idf) for lead in leads}
+    titles = {lead.id: story_title(lead.text) for lead in leads}
+    return BatchKeys(vectors, _keys(leads, vectors), own, titles)
+
+
 def group_batch(
     leads: Sequence[StoryLead],
     statistics: Idf | TermCountSource,
@@ -223,17 +253,24 @@ def group_batch(
     `candidates` is asked once, with every key of the batch; `centroids` once, for the
     stories the candidates belong to. The batch's items are compared with each other here.
     """
-    own: dict[str, int] = {}
-    if isinstance(statistics, Idf):
-        idf = statistics
-        terms = {lead.id: lead_terms(lead.text) for lead in leads}
-    else:
-        terms, idf, own = batch_statistics(leads, statistics)
-    vectors = {lead.id: _key_vector(terms[lead.id], idf) for lead in leads}
+    keyed = batch_keys(leads, statistics)
+    found = candidates(keyed.keys, story_days, SUPPORT) if leads else []
+    return place_batch(leads, keyed, found, story_days, centroids)
+
+
+def place_batch(
+    leads: Sequence[StoryLead],
+    keyed: BatchKeys,
+    candidates: Iterable[StoryCandidate],
+    story_days: int,
+    centroids: CentroidSource,
+) -> StoryChanges:
+    """The decisions of `group_batch`, given the batch's keys and the index's candidates for
+    them (of at least `SUPPORT`); only ids, sources and days of `leads` are read."""
+    vectors = keyed.vectors
     batch = Batch()
-    keys = _keys(leads, vectors)
     if leads:
-        for found in candidates(keys, story_days, SUPPORT):
+        for found in candidates:
             if found.item_id in vectors:
                 continue  # being regrouped: it is compared as a member of this batch
             batch.found.setdefault(found.lead_id, {})[found.item_id] = found.similarity
@@ -244,7 +281,7 @@ def group_batch(
         stored = {e.story for e in batch.entries.values() if e.story is not None}
         for story, centroid in centroids(sorted(stored)).items():
             batch.stories[story] = StoryState(centroid.size, dict(centroid.weights))
-    titles = {lead.id: story_title(lead.text) for lead in leads}
+    titles = keyed.titles
     for lead in leads:
         vector = vectors[lead.id]
         _place(lead, vector, vectors, batch, story_days, titles)
@@ -252,7 +289,7 @@ def group_batch(
             batch.postings.setdefault(term, []).append((lead.id, weight, lead.day))
     merge_linked(batch, LINK)
     split_apart(leads, vectors, batch, titles)
-    return _changes(leads, vectors, batch, own, keys)
+    return _changes(leads, vectors, batch, keyed.terms, keyed.keys)
 
 
 def _keys(leads: Sequence[StoryLead], vectors: dict[int, Vector]) -> list[Key]:
