@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from reader.config import Settings
 from reader.models import ItemWrite
 from reader.store.base import Store
 from reader.topic import refresh as refresh_module
-from reader.topic import refresh_topic, story_repair
+from reader.topic import refresh_topic, regroup_process, story_repair
 from reader.topic.refresh import REGROUP_KEY
+from reader.topic.regroup_process import KeyingProcess
 from reader.topic.stories import LEAD_CHARS, lead_terms
 from reader.topic.story_batch import Batch
 
@@ -141,3 +143,61 @@ def test_a_regroup_killed_between_checkpoints_goes_on_and_counts_no_batch_twice(
     assert not rest.stopped and store.get_meta(REGROUP_KEY) is None
     assert 80 + stopped.grouped + rest.grouped == ITEMS
     assert _grouping(store) == whole
+
+
+@pytest.fixture
+def keying_processes(monkeypatch: pytest.MonkeyPatch) -> list[KeyingProcess]:
+    """Every walk of a few items keys in a process of its own; the processes started."""
+    started: list[KeyingProcess] = []
+    monkeypatch.setattr(refresh_module, "KEYING_PROCESS_ITEMS", 0)
+
+    class Recorded(KeyingProcess):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(regroup_process, "KeyingProcess", Recorded)
+    return started
+
+
+@needs_corpus
+@pytest.mark.usefixtures("small_batches")
+def test_a_forced_regroup_keyed_in_a_process_of_its_own_makes_the_same_stories(
+    store: Store, store_location: Path | str, keying_processes: list[KeyingProcess]
+) -> None:
+    _fill(store)
+    refresh_topic(store, Settings(), now=NOW)
+    by_queue = _grouping(store)
+    forced = refresh_topic(store, Settings(), force=True, location=str(store_location))
+    assert len(keying_processes) == 1
+    assert forced.grouped == ITEMS and store.get_meta(REGROUP_KEY) is None
+    assert _grouping(store) == by_queue
+
+
+@needs_corpus
+@pytest.mark.usefixtures("small_batches")
+def test_a_regroup_whose_keying_process_dies_keys_the_rest_itself_with_the_same_stories(
+    store: Store, store_location: Path | str, keying_processes: list[KeyingProcess]
+) -> None:
+    _fill(store)
+    refresh_topic(store, Settings(), now=NOW)
+    by_queue = _grouping(store)
+    batches = 0
+
+    def kill_the_keying_process_at_the_third_batch() -> bool:
+        nonlocal batches
+        if keying_processes:
+            batches += 1
+            if batches == 3:
+                keying_processes[0].kill()
+        return False
+
+    forced = refresh_topic(
+        store,
+        Settings(),
+        force=True,
+        location=str(store_location),
+        should_stop=kill_the_keying_process_at_the_third_batch,
+    )
+    assert batches > 3 and forced.grouped == ITEMS and store.get_meta(REGROUP_KEY) is None
+    assert _grouping(store) == by_queue
