@@ -43,7 +43,7 @@ from reader.topic.profile import (
     fingerprint_of,
 )
 from reader.topic.regroup import CHECKPOINT_ITEMS, RegroupStories
-from reader.topic.regroup_keys import KeyedBatch, RegroupKeys, keyed_batches
+from reader.topic.regroup_keys import KeyedBatch, RegroupIndex, RegroupTerms, keyed_batches
 from reader.topic.stories import LEAD_CHARS, group_batch, lead_terms, place_batch
 from reader.topic.text import WORD_LIMIT
 
@@ -408,8 +408,8 @@ def _regroup_walk(
     store: Store, story_days: int, should_stop: Stop, done: _Grouped, location: str | None
 ) -> bool:
     """Go on with a due full regroup: every item in date order, in batches, keyed ahead
-    (`RegroupKeys`: in a process of its own for a long walk from the start, when the store's
-    location is known) and placed with the stories of the walk's days in memory
+    (`RegroupTerms`, `RegroupIndex`: in processes of their own for a long walk from the start,
+    when the store's location is known) and placed with the stories of the walk's days in memory
     (`RegroupStories`); what the batches decided and the walk's position are written together
     at checkpoints. True when stopped before its end."""
     position = store.get_meta(REGROUP_KEY)
@@ -435,11 +435,11 @@ def _regroup_walk(
         if cleared:  # from the start (again, if stopped before its first checkpoint)
             store.reset_stories()
         stories = RegroupStories(store, cleared=cleared)
+        index = RegroupIndex(store, cleared=cleared, story_days=story_days)
         if process is not None:
             batches: Iterator[KeyedBatch] = process.batches()
         else:
-            keys = RegroupKeys(store, cleared=cleared, story_days=story_days)
-            batches = keyed_batches(store, keys, after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
+            batches = _keyed_here(store, index, after, cleared=cleared)
         while True:
             try:
                 batch = next(batches, None)
@@ -449,8 +449,8 @@ def _regroup_walk(
                 process.close()
                 process = None
                 stories.checkpoint([(REGROUP_KEY, after or "")], keep_from=0)
-                keys = RegroupKeys(store, cleared=False, story_days=story_days)
-                batches = keyed_batches(store, keys, after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
+                index = RegroupIndex(store, cleared=False, story_days=story_days)
+                batches = _keyed_here(store, index, after, cleared=False)
                 continue
             if batch is None:
                 break
@@ -468,11 +468,19 @@ def _regroup_walk(
                 if process is not None:
                     process.written(keep_from)
                 else:
-                    keys.written(keys.batches, keep_from)
+                    index.written(index.batches, keep_from)
             if stop:
                 return True
         stories.checkpoint([(REGROUP_KEY, None)], keep_from=0)
     return False
+
+
+def _keyed_here(
+    store: Store, index: RegroupIndex, after: str | None, *, cleared: bool
+) -> Iterator[KeyedBatch]:
+    """The walk's batches from `after` on, keyed in this process (into `index`)."""
+    terms = RegroupTerms(store, cleared=cleared)
+    return keyed_batches(store, terms, index, after, limit=GROUP_BATCH, max_chars=LEAD_CHARS)
 
 
 def _group_queue(store: Store, story_days: int, should_stop: Stop, done: _Grouped) -> bool:

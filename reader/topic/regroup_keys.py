@@ -2,21 +2,23 @@
 
 An item's lead terms, its key vector, and the dot products with the indexed items around it
 depend on the date order and the term counts (counted in that order) alone, never on which
-story an item went to. So `RegroupKeys` computes them for batch after batch (the candidates
-without their stories), and the placing (`reader.topic.regroup`) needs only their result:
-with the store's location known, they are computed in a process of their own, a few batches
-ahead of the placing (`reader.topic.regroup_process`), and a long regroup uses two cores.
+story an item went to. So they are computed for batch after batch in two stages, `RegroupTerms`
+(lead terms, term counts, key vectors) and `RegroupIndex` (the dot products with the indexed
+items around each item: the candidates without their stories), and the placing
+(`reader.topic.regroup`) needs only their result. With the store's location known, each stage
+runs in a process of its own, a few batches ahead of the next (`reader.topic.regroup_process`),
+and a long regroup uses every core.
 
-It holds the index entries of the days around the walk and the term counts. Days behind the
-walk are dropped when the placing tells it that a checkpoint has written them (never a day
-with an entry the store does not hold yet), so a day read back from the store is whole.
+The index holds the entries of the days around the walk. Days behind the walk are dropped
+when the placing tells it that a checkpoint has written them (never a day with an entry the
+store does not hold yet), so a day read back from the store is whole.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from reader.models import IndexedItem, StoryLead
 from reader.store.base import Store
@@ -30,27 +32,70 @@ its story (which the placing knows)."""
 
 @dataclass(frozen=True)
 class KeyedBatch:
-    """One batch of the walk, ready to be placed."""
+    """One batch of the walk, keyed: by `RegroupTerms` (its key vectors, with its keys), then
+    by `RegroupIndex` (its candidates found, its keys left out), ready to be placed."""
 
     leads: list[StoryLead]
     """The batch's items in date order (their texts left out: the keys say what is needed)."""
     last: str | None
     """The walk's position after the batch."""
     keyed: BatchKeys
-    """Key vectors, titles and the batch's own term counts (its keys left out)."""
-    found: list[Found]
-    """The index's candidates for the batch's items, of at least `SUPPORT`."""
+    """Key vectors, titles and the batch's own term counts."""
     counts: list[tuple[str, int]]
     """Term counts after the batch, of the batch's terms ("" counts the items)."""
+    found: list[Found] = field(default_factory=list)
+    """The index's candidates for the batch's items, of at least `SUPPORT`."""
 
 
-class RegroupKeys:
-    """The index entries of the days around the walk and the term counts, in memory; each batch
-    is keyed against them (`key`), then added to them.
+class RegroupTerms:
+    """The stories' term counts as the walk goes: each batch is weighed with the counts of the
+    items before it and its own (`key`), then counted.
 
-    `cleared`: the store's stories, index and counts were cleared when the walk started, so
-    whatever is not in memory is not in the store either; otherwise (a walk going on from a
-    checkpoint) counts and days are read from the store as they are first needed.
+    `cleared`: the store's counts were cleared when the walk started, so whatever is not in
+    memory is not in the store either; otherwise (a walk going on from a checkpoint) a term's
+    count is read from the store when it is first needed.
+    """
+
+    def __init__(self, store: Store, *, cleared: bool) -> None:
+        self._store = store
+        self._cleared = cleared
+        self._counts: dict[str, int] = {}
+        self._known: set[str] = set()
+        """Terms whose count was read from the store (all of them when `cleared`)."""
+        self._total = 0 if cleared else store.story_term_counts(())[0]
+        self.batches = 0
+        """Batches keyed so far."""
+
+    def key(self, leads: list[StoryLead], last: str | None) -> KeyedBatch:
+        """Key one batch (the next in date order) and count its terms."""
+        keyed = batch_keys(leads, self._term_counts)
+        self.batches += 1
+        counts = self._counts
+        for term, count in keyed.terms.items():
+            counts[term] = counts.get(term, 0) + count
+        after = [(term, counts[term]) for term in keyed.terms]
+        if leads:
+            self._total += len(leads)
+            after.append(("", self._total))
+        stripped = [StoryLead(lead.id, lead.source_id, lead.day, "") for lead in leads]
+        return KeyedBatch(stripped, last, keyed, after)
+
+    def _term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """As the store's `story_term_counts`."""
+        if not self._cleared:
+            missing = [t for t in terms if t not in self._known]
+            if missing:
+                self._counts.update(self._store.story_term_counts(missing)[1])
+                self._known.update(missing)
+        counts = self._counts
+        return self._total, {t: counts[t] for t in terms if t in counts}
+
+
+class RegroupIndex:
+    """The index entries of the days around the walk, in memory: each keyed batch's candidates
+    are found in them (`find`), then its entries are added.
+
+    `cleared`: as `RegroupTerms`; otherwise a day is read from the store when first needed.
     """
 
     def __init__(self, store: Store, *, cleared: bool, story_days: int) -> None:
@@ -67,53 +112,21 @@ class RegroupKeys:
         """Days below it were dropped (held no longer: read from the store)."""
         self._touched: dict[int, int] = {}
         """The last batch (counted from 1) that added an entry to each held day."""
-        self._batches = 0
-        self._counts: dict[str, int] = {}
-        self._known: set[str] = set()
-        """Terms whose count was read from the store (all of them when `cleared`)."""
-        self._total = 0 if cleared else store.story_term_counts(())[0]
+        self.batches = 0
+        """Batches found and added so far."""
 
-    @property
-    def batches(self) -> int:
-        """Batches keyed so far."""
-        return self._batches
-
-    def key(self, leads: list[StoryLead], last: str | None) -> KeyedBatch:
-        """Key one batch (the next in date order) and take its entries and counts in."""
-        keyed = batch_keys(leads, self._term_counts)
-        found = self._candidates(keyed.keys) if leads else []
-        self._batches += 1
-        counts = self._counts
-        for term, count in keyed.terms.items():
-            counts[term] = counts.get(term, 0) + count
-        after = [(term, counts[term]) for term in keyed.terms]
-        if leads:
-            self._total += len(leads)
-            after.append(("", self._total))
-        vectors = keyed.vectors
+    def find(self, batch: KeyedBatch) -> KeyedBatch:
+        """The batch with its candidates (its keys left out); its entries are added."""
+        leads, vectors = batch.leads, batch.keyed.vectors
+        found = self._candidates(batch.keyed.keys) if leads else []
+        self.batches += 1
         for lead in leads:
             vector = vectors[lead.id]
             if vector:  # an item without key terms has no entry
                 entry = IndexedItem(lead.id, lead.source_id, lead.day, tuple(vector.items()))
                 self._add(entry, self._held(lead.day))
-                self._touched[lead.day] = self._batches
-        return KeyedBatch(
-            [StoryLead(lead.id, lead.source_id, lead.day, "") for lead in leads],
-            last,
-            replace(keyed, keys=[]),
-            found,
-            after,
-        )
-
-    def _term_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
-        """As the store's `story_term_counts`."""
-        if not self._cleared:
-            missing = [t for t in terms if t not in self._known]
-            if missing:
-                self._counts.update(self._store.story_term_counts(missing)[1])
-                self._known.update(missing)
-        counts = self._counts
-        return self._total, {t: counts[t] for t in terms if t in counts}
+                self._touched[lead.day] = self.batches
+        return replace(batch, keyed=replace(batch.keyed, keys=[]), found=found)
 
     def _candidates(self, keys: Sequence[Key]) -> list[Found]:
         """As the store's `story_candidates` (without stories): the same items, the same sums."""
@@ -194,12 +207,18 @@ class RegroupKeys:
 
 
 def keyed_batches(
-    store: Store, keys: RegroupKeys, after: str | None, *, limit: int, max_chars: int
+    store: Store,
+    terms: RegroupTerms,
+    index: RegroupIndex,
+    after: str | None,
+    *,
+    limit: int,
+    max_chars: int,
 ) -> Iterator[KeyedBatch]:
     """The walk's batches from `after` on, keyed in this process."""
     while True:
         leads, last = store.leads_after(after, limit=limit, max_chars=max_chars)
         if not leads:
             return
-        yield keys.key(leads, last)
+        yield index.find(terms.key(leads, last))
         after = last
