@@ -18,7 +18,7 @@ from reader.store.base import Store
 from reader.topic import refresh as refresh_module
 from reader.topic import refresh_topic, regroup_process, story_repair
 from reader.topic.refresh import REGROUP_KEY
-from reader.topic.regroup_process import KeyingProcess
+from reader.topic.regroup_process import KeyingProcesses
 from reader.topic.stories import LEAD_CHARS, lead_terms
 from reader.topic.story_batch import Batch
 
@@ -146,24 +146,24 @@ def test_a_regroup_killed_between_checkpoints_goes_on_and_counts_no_batch_twice(
 
 
 @pytest.fixture
-def keying_processes(monkeypatch: pytest.MonkeyPatch) -> list[KeyingProcess]:
+def keying_processes(monkeypatch: pytest.MonkeyPatch) -> list[KeyingProcesses]:
     """Every walk of a few items keys in a process of its own; the processes started."""
-    started: list[KeyingProcess] = []
+    started: list[KeyingProcesses] = []
     monkeypatch.setattr(refresh_module, "KEYING_PROCESS_ITEMS", 0)
 
-    class Recorded(KeyingProcess):
+    class Recorded(KeyingProcesses):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(regroup_process, "KeyingProcess", Recorded)
+    monkeypatch.setattr(regroup_process, "KeyingProcesses", Recorded)
     return started
 
 
 @needs_corpus
 @pytest.mark.usefixtures("small_batches")
 def test_a_forced_regroup_keyed_in_a_process_of_its_own_makes_the_same_stories(
-    store: Store, store_location: Path | str, keying_processes: list[KeyingProcess]
+    store: Store, store_location: Path | str, keying_processes: list[KeyingProcesses]
 ) -> None:
     _fill(store)
     refresh_topic(store, Settings(), now=NOW)
@@ -177,7 +177,7 @@ def test_a_forced_regroup_keyed_in_a_process_of_its_own_makes_the_same_stories(
 @needs_corpus
 @pytest.mark.usefixtures("small_batches")
 def test_a_regroup_whose_keying_process_dies_keys_the_rest_itself_with_the_same_stories(
-    store: Store, store_location: Path | str, keying_processes: list[KeyingProcess]
+    store: Store, store_location: Path | str, keying_processes: list[KeyingProcesses]
 ) -> None:
     _fill(store)
     refresh_topic(store, Settings(), now=NOW)

@@ -48,7 +48,7 @@ from reader.topic.stories import LEAD_CHARS, group_batch, lead_terms, place_batc
 from reader.topic.text import WORD_LIMIT
 
 if TYPE_CHECKING:
-    from reader.topic.regroup_process import KeyingProcess
+    from reader.topic.regroup_process import KeyingProcesses
 
 FINGERPRINT_KEY = "topic.fingerprint"
 """Store meta key: the fingerprint of the profile new items are scored with."""
@@ -418,13 +418,13 @@ def _regroup_walk(
     cleared = not position
     after = position or None
     with contextlib.ExitStack() as stack:
-        process: KeyingProcess | None = None
+        process: KeyingProcesses | None = None
         if cleared and location and store.count_items() >= KEYING_PROCESS_ITEMS:
-            from reader.topic.regroup_process import KeyingProcess
+            from reader.topic.regroup_process import KeyingProcesses
 
             with contextlib.suppress(OSError):  # it starts while the stories are cleared
                 process = stack.enter_context(
-                    KeyingProcess(
+                    KeyingProcesses(
                         location,
                         story_days=story_days,
                         after=after,

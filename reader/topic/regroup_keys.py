@@ -17,7 +17,7 @@ store does not hold yet), so a day read back from the store is whole.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reader.models import IndexedItem, StoryLead
@@ -117,16 +117,32 @@ class RegroupIndex:
 
     def find(self, batch: KeyedBatch) -> KeyedBatch:
         """The batch with its candidates (its keys left out); its entries are added."""
-        leads, vectors = batch.leads, batch.keyed.vectors
-        found = self._candidates(batch.keyed.keys) if leads else []
-        self.batches += 1
-        for lead in leads:
-            vector = vectors[lead.id]
-            if vector:  # an item without key terms has no entry
-                entry = IndexedItem(lead.id, lead.source_id, lead.day, tuple(vector.items()))
-                self._add(entry, self._held(lead.day))
-                self._touched[lead.day] = self.batches
+        leads = [(lead.id, lead.source_id, lead.day) for lead in batch.leads]
+        found = self.found(leads, batch.keyed.vectors, batch.keyed.keys)
         return replace(batch, keyed=replace(batch.keyed, keys=[]), found=found)
+
+    def found(
+        self,
+        leads: Sequence[tuple[int, int, int]],
+        vectors: Mapping[int, Mapping[str, float]],
+        keys: Sequence[Key] | None = None,
+    ) -> list[Found]:
+        """The candidates of a batch's items (id, source id, day) with these key vectors (and
+        keys, made from them when not given); their entries are added."""
+        if keys is None:
+            keys = [
+                (item, source, day, term, weight)
+                for item, source, day in leads
+                for term, weight in vectors[item].items()
+            ]
+        found = self._candidates(keys) if leads else []
+        self.batches += 1
+        for item, source, day in leads:
+            vector = vectors[item]
+            if vector:  # an item without key terms has no entry
+                self._add(IndexedItem(item, source, day, tuple(vector.items())), self._held(day))
+                self._touched[day] = self.batches
+        return found
 
     def _candidates(self, keys: Sequence[Key]) -> list[Found]:
         """As the store's `story_candidates` (without stories): the same items, the same sums."""
