@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,12 +162,12 @@ def keying_processes(monkeypatch: pytest.MonkeyPatch) -> list[KeyingProcesses]:
 @needs_corpus
 @pytest.mark.usefixtures("small_batches")
 def test_a_forced_regroup_keyed_in_a_process_of_its_own_makes_the_same_stories(
-    store: Store, store_location: Path | str, keying_processes: list[KeyingProcesses]
+    store: Store, keying_processes: list[KeyingProcesses]
 ) -> None:
     _fill(store)
     refresh_topic(store, Settings(), now=NOW)
     by_queue = _grouping(store)
-    forced = refresh_topic(store, Settings(), force=True, location=str(store_location))
+    forced = refresh_topic(store, Settings(), force=True)
     assert len(keying_processes) == 1
     assert forced.grouped == ITEMS and store.get_meta(REGROUP_KEY) is None
     assert _grouping(store) == by_queue
@@ -177,7 +176,7 @@ def test_a_forced_regroup_keyed_in_a_process_of_its_own_makes_the_same_stories(
 @needs_corpus
 @pytest.mark.usefixtures("small_batches")
 def test_a_regroup_whose_keying_process_dies_keys_the_rest_itself_with_the_same_stories(
-    store: Store, store_location: Path | str, keying_processes: list[KeyingProcesses]
+    store: Store, keying_processes: list[KeyingProcesses]
 ) -> None:
     _fill(store)
     refresh_topic(store, Settings(), now=NOW)
@@ -196,7 +195,6 @@ def test_a_regroup_whose_keying_process_dies_keys_the_rest_itself_with_the_same_
         store,
         Settings(),
         force=True,
-        location=str(store_location),
         should_stop=kill_the_keying_process_at_the_third_batch,
     )
     assert batches > 3 and forced.grouped == ITEMS and store.get_meta(REGROUP_KEY) is None

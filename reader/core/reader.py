@@ -283,7 +283,6 @@ class Reader(ReadingUseCases):
             force=force,
             should_stop=should_stop,
             walks=walks,
-            location=self.location,
         )
 
     def prepare_updates(self) -> None:

@@ -404,9 +404,7 @@ def _count(
     done.touched.update(created.values())
 
 
-def _regroup_walk(
-    store: Store, story_days: int, should_stop: Stop, done: _Grouped, location: str | None
-) -> bool:
+def _regroup_walk(store: Store, story_days: int, should_stop: Stop, done: _Grouped) -> bool:
     """Go on with a due full regroup: every item in date order, in batches, keyed ahead
     (`RegroupTerms`, `RegroupIndex`: in processes of their own for a long walk from the start,
     when the store's location is known) and placed with the stories of the walk's days in memory
@@ -419,6 +417,7 @@ def _regroup_walk(
     after = position or None
     with contextlib.ExitStack() as stack:
         process: KeyingProcesses | None = None
+        location = store.shared_location()
         if cleared and location and store.count_items() >= KEYING_PROCESS_ITEMS:
             from reader.topic.regroup_process import KeyingProcesses
 
@@ -500,7 +499,6 @@ def refresh_topic(
     now: datetime | None = None,
     should_stop: Stop | None = None,
     walks: bool = True,
-    location: str | None = None,
 ) -> RefreshReport:
     """Bring scores and stories up to date with the seeds, the settings and the items.
 
@@ -510,9 +508,8 @@ def refresh_topic(
     order). `should_stop` is asked between batches. With `walks=False` (after an update, at
     start-up) only the queues are worked and a due walk is left to the next refresh that
     walks (the daemon's, `reader stories refresh`): what users wait for never includes a
-    whole-store pass. `location` is the store's (a path or URL): a long full regroup then
-    keys its batches in a process of its own, which opens it too. (`now` is accepted for
-    callers that pass a clock; grouping goes by the items' own dates.)
+    whole-store pass. (`now` is accepted for callers that pass a clock; grouping goes by the
+    items' own dates.)
     """
     del now
     stop = should_stop or _never
@@ -542,9 +539,7 @@ def refresh_topic(
         with store.exclusive(STORIES_LOCK) as mine:
             busy = not mine
             if mine:
-                stopped, regroup_left = _group_stories(
-                    store, settings, force, walks, stop, done, location
-                )
+                stopped, regroup_left = _group_stories(store, settings, force, walks, stop, done)
     return RefreshReport(
         fingerprint=None if model is None else model.fingerprint,
         rebuilt=rebuilt,
@@ -568,7 +563,6 @@ def _group_stories(
     walks: bool,
     stop: Stop,
     done: _Grouped,
-    location: str | None,
 ) -> tuple[bool, bool]:
     """A full regroup (started with `force`; gone on with when `walks`), then the story
     queue; (stopped early, a regroup is left to do)."""
@@ -580,7 +574,7 @@ def _group_stories(
     stopped = False
     if walks:
         # The walk first: it also places the queued items dated after its position.
-        stopped = _regroup_walk(store, days, stop, done, location)
+        stopped = _regroup_walk(store, days, stop, done)
     # Queued items wait for a due walk, which places them in their date order.
     regroup_left = store.get_meta(REGROUP_KEY) is not None
     if not stopped and not regroup_left:
